@@ -1,0 +1,31 @@
+# Two entry points: `make demo` (the main job, offline) and `make test`.
+# Both create .venv and install pinned versions (constraints.txt) on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/dgsn-corpus demo --workdir demo-work
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+# Refresh the pins after changing dependencies in pyproject.toml.
+lock: $(VENV)/.installed-test
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+clean:
+	rm -rf $(VENV) demo-work .pytest_cache .hypothesis

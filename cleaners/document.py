@@ -1,0 +1,107 @@
+"""The Document: one row of the corpus.
+
+It lives in `cleaners` (the bottom layer) because cleaners produce it; `corpus` stores it.
+Field names are public interface (see DESIGN.md): add fields, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+CLEANER_VERSION = "0.1.0"
+
+# Query parameters that never change what a news page shows.
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)
+
+
+@dataclass
+class Removal:
+    """One span a rule took out of the text: the audit trail users read to trust a removal."""
+
+    rule: str
+    text: str
+    offset: int  # character offset in the repaired text before stripping
+
+
+@dataclass
+class Document:
+    doc_id: str = ""
+    url: str | None = None
+    canonical_url: str | None = None
+    source: str | None = None
+    language: str | None = None
+    language_score: float | None = None
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    modified_at: str | None = None
+    fetched_at: str | None = None
+    text: str = ""
+    word_count: int = 0
+    content_hash: str = ""
+    near_dup_cluster: str | None = None
+    is_canonical: bool = True
+    topics: list[str] = field(default_factory=list)
+    matched_terms: list[str] = field(default_factory=list)
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+    warc_offset: int | None = None
+    cleaner_version: str = CLEANER_VERSION
+    removed: list[Removal] = field(default_factory=list)
+    # Added beyond DESIGN.md: where any raw item (not only WARC) came from, and extra metadata.
+    raw_path: str | None = None
+    raw_format: str | None = None
+    raw_offset: int | None = None
+    raw_sha256: str | None = None
+    site_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        kwargs["removed"] = [
+            r if isinstance(r, Removal) else Removal(**r) for r in (kwargs.get("removed") or [])
+        ]
+        for name in ("authors", "topics", "matched_terms", "tags", "credits"):
+            kwargs[name] = list(kwargs.get(name) or [])
+        return cls(**kwargs)
+
+    def finalize(self) -> Document:
+        """Fill the fields derived from text and identity, so every Document is self-consistent."""
+        self.word_count = len(self.text.split())
+        self.content_hash = content_hash(self.text)
+        if not self.doc_id:
+            key = self.canonical_url or self.url
+            self.doc_id = make_doc_id(key) if key else "raw-" + (self.raw_sha256 or self.content_hash)[:24]
+        return self
+
+
+def normalize_url(url: str) -> str:
+    """Identity of a page: scheme and host lowercased, no fragment, no tracking parameters."""
+    parts = urlsplit(url.strip())
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)]
+    )
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def make_doc_id(url: str) -> str:
+    """Stable across versions and cleaner changes: derived from the canonical URL only."""
+    return hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:24]
+
+
+def content_hash(text: str) -> str:
+    """Exact-duplicate key: whitespace and case differences do not make two texts different."""
+    norm = " ".join(text.casefold().split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()

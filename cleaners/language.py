@@ -1,0 +1,23 @@
+"""Language identification with py3langid; its model ships inside the wheel (no download)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+MIN_CHARS = 20  # below this a guess is noise; such documents get no language
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def identify(text: str) -> tuple[str | None, float | None]:
+    """ISO 639-1 code and probability, or (None, None) when there is too little text to tell."""
+    sample = text[:20_000]
+    if sum(ch.isalpha() for ch in sample) < MIN_CHARS:
+        return None, None
+    lang, prob = _identifier().classify(sample)
+    return str(lang), round(float(prob), 4)

@@ -1,0 +1,247 @@
+"""The text stage: rule families applied line by line, then the structural rules at the top of the
+text (page-title line, breadcrumb, headline). Every removal is recorded with its rule id.
+
+Order matters and is fixed: span rules (PHP notices, shortcodes, labels, credits) first, because
+they can reveal a whole line that a line rule then removes (" date 2022-10 © Copyright : …").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cleaners.document import Removal
+from cleaners.rules import Rule, load_rules, norm_line, structure_config
+from cleaners.rules.shortcodes import ShortcodeRule
+
+_SPACES = re.compile(r"[ \t]+")
+_SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
+_TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
+_MAX_SPAN_PASSES = 10
+
+
+@dataclass
+class StripResult:
+    text: str
+    title: str | None
+    removed: list[Removal] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    site_name: str | None = None
+
+
+@dataclass
+class _Line:
+    text: str
+    offset: int
+    kept: bool = True
+
+
+def _words(s: str) -> int:
+    return len(s.split())
+
+
+def _is_body_paragraph(s: str) -> bool:
+    n = _words(s)
+    return n >= 25 or (n >= 10 and s.rstrip().endswith(_SENTENCE_END))
+
+
+def _is_headline(s: str) -> bool:
+    n = _words(s)
+    return 3 <= n <= 30 and len(s) <= 250 and not s.endswith(_TITLE_BAD_END)
+
+
+def _is_title_like(s: str) -> bool:
+    """A line in a related-posts list: short, and not a sentence."""
+    return 0 < _words(s) <= 16 and not s.endswith((".", "!", "?", "؟"))
+
+
+class Stripper:
+    def __init__(self, rules: tuple[Rule, ...] | None = None):
+        rules = load_rules() if rules is None else rules
+        self.span_rules: list[tuple[Rule, ShortcodeRule | None]] = []
+        self.line_rules: list[Rule] = []
+        for rule in rules:
+            if rule.kind == "shortcode":
+                self.span_rules.append((rule, ShortcodeRule(rule)))
+            elif rule.scope == "span":
+                self.span_rules.append((rule, None))
+            else:
+                self.line_rules.append(rule)
+        cfg = structure_config()
+        self.home_words: list[str] = cfg["breadcrumb_home"]
+        self.crumb_seps: list[str] = cfg["breadcrumb_separators"]
+        self.title_seps: list[str] = cfg["title_separators"]
+        self.suffix_max = int(cfg["site_suffix_max_words"])
+
+    # -- span rules -----------------------------------------------------------------------------
+    def _apply_spans(self, line: _Line, first: bool, language: str | None,
+                     removed: list[Removal], credits: list[str]) -> None:
+        for _ in range(_MAX_SPAN_PASSES):
+            changed = False
+            for rule, shortcode in self.span_rules:
+                if not rule.applies_to(language) or (rule.where == "first" and not first):
+                    continue
+                regex = shortcode.regex if shortcode else rule.pattern
+                assert regex is not None
+                text = line.text
+                pieces: list[str] = []
+                pos = 0
+                for m in regex.finditer(text):
+                    if m.end() == m.start():
+                        continue
+                    removed.append(Removal(rule.id, m.group(0), line.offset + m.start()))
+                    pieces.append(text[pos:m.start()])
+                    pieces.append(shortcode.replacement(m) if shortcode else " ")
+                    if rule.action == "credit":
+                        credits.append(m.group(0).strip().strip("()").strip())
+                    pos = m.end()
+                if pieces:
+                    pieces.append(text[pos:])
+                    line.text = _SPACES.sub(" ", "".join(pieces)).strip()
+                    changed = True
+            if not changed:
+                return
+
+    # -- line rules -----------------------------------------------------------------------------
+    def _line_rule_match(self, rule: Rule, raw: str, key: str) -> bool:
+        if rule.kind == "lines":
+            return key in rule.phrases
+        if rule.kind == "tokens":
+            toks = [t for t in re.split(r"[\s|·•/,]+", key) if t]
+            return bool(toks) and all(t in rule.tokens for t in toks) and any(
+                t in rule.networks for t in toks)
+        assert rule.pattern is not None
+        return bool(rule.pattern.search(raw if rule.raw else key))
+
+    def _apply_lines(self, lines: list[_Line], language: str | None, removed: list[Removal]) -> None:
+        rules = [r for r in self.line_rules if r.applies_to(language)]
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if line.kept and line.text:
+                key = norm_line(line.text)
+                for rule in rules:
+                    if self._line_rule_match(rule, line.text, key):
+                        self._drop(line, rule.id, removed)
+                        if rule.block:
+                            self._drop_block(lines, i + 1, rule.id, removed)
+                        break
+            i += 1
+
+    def _drop_block(self, lines: list[_Line], start: int, rule_id: str, removed: list[Removal]) -> None:
+        for line in lines[start:]:
+            if not line.kept or not line.text:
+                continue
+            if not _is_title_like(line.text):
+                return
+            self._drop(line, rule_id, removed)
+
+    @staticmethod
+    def _drop(line: _Line, rule_id: str, removed: list[Removal]) -> None:
+        removed.append(Removal(rule_id, line.text, line.offset))
+        line.kept = False
+
+    # -- structure ------------------------------------------------------------------------------
+    def _is_crumb_with_separators(self, s: str) -> bool:
+        key = norm_line(s)
+        return any(key.startswith(h + " ") or key == h for h in self.home_words) and any(
+            f" {sep} " in s for sep in self.crumb_seps) and _words(s) <= 25
+
+    def _site_suffix(self, key: str, tkey: str) -> str | None:
+        """If `key` is `tkey` + separator + a short site name, return the site name."""
+        if not key.startswith(tkey) or key == tkey:
+            return None
+        rest = key[len(tkey):]
+        for sep in self.title_seps:
+            if rest.startswith(sep.rstrip()) or rest.startswith(sep):
+                site = rest[len(sep.rstrip()):].strip()
+                if 0 < _words(site) <= self.suffix_max:
+                    return site
+        return None
+
+    def _apply_structure(self, lines: list[_Line], title: str | None,
+                         removed: list[Removal]) -> tuple[str | None, str | None]:
+        live = [ln for ln in lines if ln.kept and ln.text]
+        body_at = next((k for k, ln in enumerate(live) if _is_body_paragraph(ln.text)), len(live))
+        head = live[:body_at]
+        for ln in head:
+            if self._is_crumb_with_separators(ln.text):
+                self._drop(ln, "structure.breadcrumb", removed)
+        head = [ln for ln in head if ln.kept]
+        site_name: str | None = None
+        detected: _Line | None = None
+        if title is None and head and body_at < len(live) and _is_headline(head[0].text):
+            detected = head[0]
+            title = detected.text
+            others = [norm_line(ln.text) for ln in head[1:]]
+            for sep in self.title_seps:
+                if sep in title:
+                    left, right = title.rsplit(sep, 1)
+                    lkey = norm_line(left)
+                    if (_words(right) <= self.suffix_max and lkey
+                            and any(o == lkey or o.endswith(" " + lkey) for o in others)):
+                        # Prefer the standalone headline's spelling (the <h1>) to the <title>'s.
+                        same = [ln.text for ln in head[1:] if norm_line(ln.text) == lkey]
+                        title, site_name = (same[0] if same else left.strip()), right.strip()
+                    break
+        if not title:
+            return title, site_name
+        tkey = norm_line(title)
+        if not tkey:
+            return title, site_name
+        for ln in head:
+            key = norm_line(ln.text)
+            if key == tkey:
+                self._drop(ln, "structure.title" if ln is detected else "structure.title_repeat", removed)
+            elif (site := self._site_suffix(key, tkey)) is not None:
+                self._drop(ln, "structure.title_site", removed)
+                if site_name is None:
+                    site_name = ln.text[-len(site):].strip()
+            elif key.endswith(tkey) and any(key.startswith(h + " ") for h in self.home_words):
+                self._drop(ln, "structure.breadcrumb", removed)
+        return title, site_name
+
+    def classify_preamble(self, text: str) -> list[Removal]:
+        """Removals for text printed before <html> (PHP notices, mostly): all of it goes, and each
+        piece is recorded under the rule that recognises it, or `html.preamble`."""
+        removed: list[Removal] = []
+        offset = 0
+        for raw in text.split("\n"):
+            line = _Line(raw, offset)
+            offset += len(raw) + 1
+            if not raw.strip():
+                continue
+            self._apply_spans(line, False, None, removed, [])
+            if line.text:
+                removed.append(Removal("html.preamble", line.text, line.offset))
+        return removed
+
+    # -- entry point ----------------------------------------------------------------------------
+    def strip(self, text: str, title: str | None = None, language: str | None = None) -> StripResult:
+        """`text` must already be repaired (cleaners.unicode.repair)."""
+        removed: list[Removal] = []
+        credits: list[str] = []
+        lines: list[_Line] = []
+        offset = 0
+        for raw in text.split("\n"):
+            lines.append(_Line(raw, offset))
+            offset += len(raw) + 1
+        first = next((k for k, ln in enumerate(lines) if ln.text), -1)
+        for k, line in enumerate(lines):
+            if line.text:
+                self._apply_spans(line, k == first, language, removed, credits)
+                if not line.text:
+                    line.kept = False
+        self._apply_lines(lines, language, removed)
+        title = " ".join(title.split()) if title else None
+        title, site_name = self._apply_structure(lines, title, removed)
+        out: list[str] = []
+        for line in lines:
+            if not line.kept:
+                continue
+            if line.text or (out and out[-1]):
+                out.append(line.text)
+        while out and not out[-1]:
+            out.pop()
+        removed.sort(key=lambda r: r.offset)
+        return StripResult("\n".join(out), title or None, removed, credits, site_name)

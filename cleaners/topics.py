@@ -1,0 +1,58 @@
+"""DGSN and Interpol topic terms, matched across spelling variants (case, accents, Arabic alef,
+hamza and tanwin forms). Shared by the crawler's pre-filter and the corpus scope filter."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from cleaners.rules import norm_line
+
+# Each topic: term label -> regex over text normalized by `_fold` (lowercase, no accents,
+# Arabic letter forms folded as in cleaners.rules.norm_line).
+TOPICS: dict[str, dict[str, str]] = {
+    "DGSN": {
+        "DGSN": r"\bdgsn\b",
+        "DGST": r"\bdgst\b",
+        "Sûreté nationale": r"\bsurete\s+nationale\b",
+        "Direction générale de la sûreté nationale": r"\bdirection\s+generale\s+de\s+la\s+surete\b",
+        "General Directorate of National Security": r"\b(?:general\s+)?directorate(?:\s+general)?\s+(?:of|for)\s+national\s+security\b",
+        "Hammouchi": r"\bhammouchi\b|\bhamouchi\b",
+        "حموشي": r"حموشي",
+        "المديرية العامة للأمن الوطني": r"المديرية\s+العامة\s+للامن\s+الوطني",
+        "الأمن الوطني": r"(?:ال|لل)امن\s+الوطني",
+        "مراقبة التراب الوطني": r"مراقبة\s+التراب\s+الوطني",
+    },
+    "Interpol": {
+        "Interpol": r"\binterpol\b",
+        "الإنتربول": r"انتربول|انتربل",
+        "International Criminal Police Organization": r"\binternational\s+criminal\s+police\s+organi[sz]ation\b",
+        "Organisation internationale de police criminelle": r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b",
+        "المنظمة الدولية للشرطة الجنائية": r"المنظمة\s+الدولية\s+للشرطة\s+الجنائية",
+        "red notice": r"\bred\s+notices?\b|\bnotices?\s+rouges?\b|النشرة\s+الحمراء",
+    },
+}
+
+
+def _fold(text: str) -> str:
+    s = norm_line(text)
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if not unicodedata.combining(ch) or "\u0600" <= ch <= "\u06ff")
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> list[tuple[str, str, re.Pattern[str]]]:
+    return [(topic, label, re.compile(rx)) for topic, terms in TOPICS.items() for label, rx in terms.items()]
+
+
+def match_topics(text: str) -> tuple[list[str], list[str]]:
+    """Topics found (sorted) and the term labels that matched (sorted)."""
+    folded = _fold(text)
+    topics: set[str] = set()
+    terms: set[str] = set()
+    for topic, label, rx in _compiled():
+        if rx.search(folded):
+            topics.add(topic)
+            terms.add(label)
+    return sorted(topics), sorted(terms)

@@ -1,0 +1,73 @@
+"""Byte decoding and Unicode repair. Runs before rules and language id, which both need clean text."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+import ftfy
+from charset_normalizer import from_bytes
+
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+
+# Zero-width, BOM, soft hyphen and bidi embedding/override/isolate controls carry no text.
+# ZWNJ/ZWJ (U+200C/D) are kept: they are spelling in Persian and in emoji sequences.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+# A double prime closing a quote opened with “ (seen in Arabic copy): it is a typo for ”.
+_ODD_CLOSE = re.compile("(“[^“”″\n]{1,600}?)″")
+
+
+def repair(text: str) -> str:
+    """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized."""
+    text = ftfy.fix_text(text, _FTFY)
+    text = _INVISIBLE.sub("", text)
+    text = _ODD_CLOSE.sub(r"\1”", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def _valid_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode a page whose declared charset may be wrong or missing (common on Arabic sites).
+
+    Order: HTTP-declared charset, then <meta charset>, then UTF-8, each only if it decodes
+    strictly; then charset_normalizer's guess; then cp1252 with replacement so nothing raises.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    meta = _META_CHARSET.search(data[:4096])
+    for name in (declared, meta.group(1).decode("ascii", "ignore") if meta else None, "utf-8"):
+        codec = _valid_codec(name)
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("cp1252", errors="replace")
+
+
+def is_mostly_text(text: str) -> bool:
+    """Binary garbage labelled as text has many control characters; real pages have few."""
+    sample = text[:20_000]
+    if not sample:
+        return True
+    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    return bad / len(sample) < 0.05

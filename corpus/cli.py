@@ -1,0 +1,156 @@
+"""The dgsn-corpus command line: clean raw dumps, build and inspect corpus versions, export.
+
+Exit status: 0 success, 1 failure during the run, 2 usage error (bad option, missing input).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from cleaners.pipeline import clean_items
+from cleaners.readers import InputError, ReadStats, expand_inputs, iter_items
+from corpus.store import CorpusError, CorpusStore
+
+EXIT_USAGE = 2
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"dgsn-corpus: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _print_stats(counts: dict[str, int], problems: Iterable[str], total: int | None = None) -> None:
+    for key, value in sorted(counts.items()):
+        click.echo(f"  {key}: {value}", err=True)
+    problems = list(problems)
+    total = len(problems) if total is None else total
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"  bad: {p}", err=True)
+    if total > MAX_PROBLEMS_SHOWN:
+        click.echo(f"  … and {total - MAX_PROBLEMS_SHOWN} more bad records", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Crawl, clean and version a news corpus on Morocco's DGSN and Interpol (ar/fr/en)."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl",
+              show_default=True, help="jsonl: one Document per line; text: title and text.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: standard output).")
+def clean(inputs: tuple[str, ...], fmt: str, out: Path | None) -> None:
+    """Clean raw dumps (WARC, HTML, JSONL, text files, directories, globs) into Documents."""
+    try:
+        files = expand_inputs(inputs)
+    except InputError as exc:
+        _fail(str(exc))
+    stats = ReadStats()
+    sink: TextIO = open(out, "w", encoding="utf-8") if out else sys.stdout
+    try:
+        for doc in clean_items(iter_items(files, stats), stats):
+            if fmt == "jsonl":
+                sink.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+            else:
+                sink.write(f"### {doc.doc_id} {doc.url or doc.raw_path} [{doc.language}]\n")
+                if doc.title:
+                    sink.write(f"{doc.title}\n\n")
+                sink.write(doc.text + "\n\n")
+    finally:
+        if out:
+            sink.close()
+    click.echo(f"cleaned {len(files)} file(s):", err=True)
+    _print_stats(stats.counts, map(str, stats.problems))
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
+              help="Directory of the corpus (a Delta table); created on the first build.")
+def build(inputs: tuple[str, ...], corpus_dir: Path) -> None:
+    """Clean INPUTS and commit them as one new version of the corpus."""
+    from corpus.build import build as run_build
+
+    try:
+        report = run_build(inputs, corpus_dir)
+    except InputError as exc:
+        _fail(str(exc))
+    c = report.counts
+    click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
+               f"{c['removed']} removed, {c['unchanged']} unchanged, {c['documents']} documents")
+    _print_stats({**report.read, **{f"dropped:{k}": v for k, v in report.dropped.items()}},
+                 report.problems)
+
+
+def _store(corpus_dir: Path) -> CorpusStore:
+    store = CorpusStore(corpus_dir)
+    if not store.exists():
+        _fail(f"no corpus at {corpus_dir}")
+    return store
+
+
+@cli.command()
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per version.")
+def versions(corpus_dir: Path, as_json: bool) -> None:
+    """Every version of the corpus with its time and counts."""
+    history = _store(corpus_dir).history()
+    if as_json:
+        for v in history:
+            click.echo(json.dumps({"version": v.version, "timestamp": v.timestamp,
+                                   "operation": v.operation, **v.metadata}, ensure_ascii=False))
+        return
+    click.echo(f"{'version':>7}  {'time (UTC)':<25} {'added':>6} {'changed':>7} {'removed':>7} "
+               f"{'docs':>6}  inputs")
+    for v in history:
+        c = v.counts
+        click.echo(f"{v.version:>7}  {v.timestamp:<25} {c.get('added', 0):>6} {c.get('changed', 0):>7} "
+                   f"{c.get('removed', 0):>7} {c.get('documents', 0):>6}  {len(v.metadata.get('inputs', []))}")
+
+
+@cli.command()
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--version", "version", type=int, default=None, help="Version (default: latest).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), required=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+def export(corpus_dir: Path, version: int | None, fmt: str, out: Path) -> None:
+    """Write one version's documents to OUT as JSONL or Parquet."""
+    from corpus.export import export as run_export
+
+    _store(corpus_dir)
+    try:
+        path = run_export(corpus_dir, out, fmt, version)
+    except CorpusError as exc:
+        _fail(str(exc))
+    click.echo(str(path))
+
+
+@cli.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-work"),
+              show_default=True, help="Where the demo writes its WARC, corpus and export.")
+def demo(workdir: Path) -> None:
+    """Offline end-to-end run on the bundled sample pages: WARC -> corpus versions -> export."""
+    from corpus.demo import run_demo
+
+    run_demo(workdir)
+
+
+def main() -> None:
+    cli(prog_name="dgsn-corpus")
+
+
+if __name__ == "__main__":
+    main()
