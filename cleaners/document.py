@@ -25,7 +25,8 @@ class Removal:
 
     rule: str
     text: str
-    offset: int  # character offset in the repaired text before stripping
+    # Character offset in the repaired text before stripping; -1 for text printed before <html>.
+    offset: int
 
 
 @dataclass

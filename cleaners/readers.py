@@ -233,6 +233,9 @@ def _warc_item(record, path: Path, offset: int, stats: ReadStats) -> RawItem | N
     rec_type = record.rec_type
     headers = record.rec_headers
     stats.counts["warc_records"] += 1
+    if rec_type is None:
+        stats.bad(path, offset, "unparseable record (no WARC-Type)")
+        return None
     if rec_type not in ("response", "resource"):
         stats.skip(f"warc_{rec_type}")
         return None

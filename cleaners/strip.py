@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass, field
 
 from cleaners.document import Removal
-from cleaners.rules import Rule, load_rules, norm_line, structure_config
+from cleaners.rules import Rule, fold_line, load_rules, norm_line, structure_config
 from cleaners.rules.shortcodes import ShortcodeRule
 
 _SPACES = re.compile(r"[ \t]+")
 _SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
 _MAX_SPAN_PASSES = 10
+PREAMBLE_OFFSET = -1  # removals from text printed before <html>, outside the extracted text
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Stripper:
         for _ in range(_MAX_SPAN_PASSES):
             changed = False
             for rule, shortcode in self.span_rules:
-                if not rule.applies_to(language) or (rule.where == "first" and not first):
+                if not rule.applies_to(language) or (rule.where == "first") != first:
                     continue
                 regex = shortcode.regex if shortcode else rule.pattern
                 assert regex is not None
@@ -111,7 +112,7 @@ class Stripper:
             return bool(toks) and all(t in rule.tokens for t in toks) and any(
                 t in rule.networks for t in toks)
         assert rule.pattern is not None
-        return bool(rule.pattern.search(raw if rule.raw else key))
+        return bool(rule.pattern.search(raw if rule.raw else fold_line(raw)))
 
     def _apply_lines(self, lines: list[_Line], language: str | None, removed: list[Removal]) -> None:
         rules = [r for r in self.line_rules if r.applies_to(language)]
@@ -205,15 +206,15 @@ class Stripper:
         """Removals for text printed before <html> (PHP notices, mostly): all of it goes, and each
         piece is recorded under the rule that recognises it, or `html.preamble`."""
         removed: list[Removal] = []
-        offset = 0
         for raw in text.split("\n"):
-            line = _Line(raw, offset)
-            offset += len(raw) + 1
+            line = _Line(raw, PREAMBLE_OFFSET)
             if not raw.strip():
                 continue
             self._apply_spans(line, False, None, removed, [])
             if line.text:
-                removed.append(Removal("html.preamble", line.text, line.offset))
+                removed.append(Removal("html.preamble", line.text, PREAMBLE_OFFSET))
+        for r in removed:
+            r.offset = PREAMBLE_OFFSET
         return removed
 
     # -- entry point ----------------------------------------------------------------------------
@@ -226,13 +227,25 @@ class Stripper:
         for raw in text.split("\n"):
             lines.append(_Line(raw, offset))
             offset += len(raw) + 1
-        first = next((k for k, ln in enumerate(lines) if ln.text), -1)
-        for k, line in enumerate(lines):
+        for line in lines:
             if line.text:
-                self._apply_spans(line, k == first, language, removed, credits)
-                if not line.text:
-                    line.kept = False
+                self._apply_spans(line, False, language, removed, credits)
+                line.kept = bool(line.text)
         self._apply_lines(lines, language, removed)
+        # Rules for the first line apply to the first line that survives the others, so that
+        # re-cleaning (where that line is first from the start) gives the same text.
+        done: set[int] = set()
+        while (k := next((k for k, ln in enumerate(lines) if ln.kept and ln.text), None)) is not None \
+                and k not in done:
+            done.add(k)
+            for _ in range(_MAX_SPAN_PASSES):
+                before = lines[k].text
+                self._apply_spans(lines[k], True, language, removed, credits)
+                if lines[k].text == before:
+                    break
+                self._apply_spans(lines[k], False, language, removed, credits)
+            lines[k].kept = bool(lines[k].text)
+            self._apply_lines(lines[k:k + 1], language, removed)
         title = " ".join(title.split()) if title else None
         title, site_name = self._apply_structure(lines, title, removed)
         out: list[str] = []

@@ -22,8 +22,8 @@ _ODD_CLOSE = re.compile("(“[^“”″\n]{1,600}?)″")
 
 def repair(text: str) -> str:
     """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized."""
-    text = ftfy.fix_text(text, _FTFY)
-    text = _INVISIBLE.sub("", text)
+    # Invisible characters go before ftfy too: a soft hyphen can hide mojibake from it.
+    text = _INVISIBLE.sub("", ftfy.fix_text(_INVISIBLE.sub("", text), _FTFY))
     text = _ODD_CLOSE.sub(r"\1”", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     out: list[str] = []

@@ -3,8 +3,8 @@
 Kinds of rule:
 - `lines`: a list of phrases; a line equal to one of them (after `norm_line`) is removed.
 - `tokens`: a line made only of these words, with at least one of `networks`, is removed.
-- `pattern` with `scope: line`: a line the regex matches is removed (matched on the normalized
-  line unless `raw: true`); with `scope: span`: the matched span is cut out of the raw line.
+- `pattern` with `scope: line`: a line the regex matches is removed (matched on `fold_line` of
+  the line unless `raw: true`); with `scope: span`: the matched span is cut out of the raw line.
 - `kind: shortcode`: WordPress shortcodes, rendered by `cleaners.rules.shortcodes`.
 `block: true` also removes the run of short title-like lines after a matching header line.
 `action: credit` moves the removed span into `Document.credits` instead of dropping it.
@@ -28,11 +28,16 @@ _EDGE = " \t:：·•|»«›‹<>-–—…!.*?،؛,;\"“”'"
 _SPACE = re.compile(r"\s+")
 
 
-def norm_line(line: str) -> str:
-    """Comparison key for a line: case, Arabic letter forms and edge punctuation do not matter."""
+def fold_line(line: str) -> str:
+    """What patterns see: case, Arabic letter forms (alef, hamza, tanwin) and spacing folded."""
     s = unicodedata.normalize("NFKC", line).casefold()
     s = _AR_DIACRITICS.sub("", s).translate(_AR_FOLD)
-    return _SPACE.sub(" ", s).strip(_EDGE)
+    return _SPACE.sub(" ", s).strip()
+
+
+def norm_line(line: str) -> str:
+    """Comparison key for a whole line: as `fold_line`, and edge punctuation does not matter."""
+    return fold_line(line).strip(_EDGE)
 
 
 @dataclass(frozen=True)

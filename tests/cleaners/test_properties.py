@@ -1,0 +1,57 @@
+"""Property tests: cleaning never raises, and cleaning a cleaned Document changes nothing."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaners import clean_html, clean_text
+
+# Lines made of the kinds of noise the rules target, mixed with article-like lines, so the
+# property is exercised where the rules actually fire, not only on random characters.
+NOISE = [
+    "Exit mobile version", "زر الذهاب إلى الأعلى", "Partager :", "Facebook Twitter WhatsApp",
+    "#الأمن #طنجة", "Lire aussi : Un titre", "اقرأ أيضاً: عنوان", "Related Articles", "Tags",
+    "© Copyright : A. B / Site", "date 2024-05 ", "VidéoRabat", "(Avec MAP)", "Home Morocco",
+    "Notice: Undefined index: x in /var/www/a.php on line 12",
+    '[bs-quote quote="A quote." author_name="N. M" author_job="Chief"][/bs-quote]',
+    "[vc_row]", "[caption]An officer[/caption]", "“Quoted text″", "Title here - Site", "",
+]
+WORDS = st.sampled_from(["police", "الأمن", "Interpol", "la", "DGSN", "arrested", "suspect", "في",
+                         "réseau", "Tangier", "the", "of", ".", ",", "said", "Title", "here"])
+LINE = st.one_of(st.sampled_from(NOISE), st.lists(WORDS, min_size=1, max_size=40).map(" ".join),
+                 st.text(max_size=80))
+DOC = st.lists(LINE, max_size=14).map("\n".join)
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.text())
+def test_clean_text_never_raises_on_arbitrary_text(text: str) -> None:
+    doc = clean_text(text)
+    assert isinstance(doc.text, str)
+    assert doc.word_count == len(doc.text.split())
+
+
+@FAST
+@given(st.binary(max_size=4000))
+def test_clean_html_never_raises_on_arbitrary_bytes(data: bytes) -> None:
+    doc = clean_html(data)
+    assert isinstance(doc.text, str)
+
+
+@FAST
+@given(DOC)
+def test_clean_is_idempotent_on_noisy_documents(text: str) -> None:
+    once = clean_text(text)
+    twice = clean_text(once.text, title=once.title)
+    assert (twice.text, twice.title) == (once.text, once.title)
+
+
+@FAST
+@given(st.text())
+def test_clean_is_idempotent_on_arbitrary_text(text: str) -> None:
+    once = clean_text(text)
+    twice = clean_text(once.text, title=once.title)
+    assert (twice.text, twice.title) == (once.text, once.title)

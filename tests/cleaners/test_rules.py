@@ -1,0 +1,185 @@
+"""Each rule: a line it removes, and a near-miss it must keep (the precision guard)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleaners.rules import RuleError, _build, load_rules, norm_line
+from cleaners.strip import Stripper
+from cleaners.unicode import repair
+
+BODY_EN = ("The national police said on Tuesday that three suspects were arrested in Fes after a "
+           "joint investigation with foreign partners into a network of online fraud.")
+BODY_FR = ("La police judiciaire de Rabat a interpellé mardi deux individus soupçonnés d'escroquerie "
+           "en ligne, selon un communiqué publié dans la soirée.")
+BODY_AR = ("أعلنت المصالح الأمنية بمدينة طنجة عن توقيف شخصين يشتبه في تورطهما في قضية احتيال "
+           "إلكتروني، وذلك في إطار بحث قضائي تشرف عليه النيابة العامة المختصة.")
+
+# rule id -> (a line the rule removes, a near-miss line it keeps)
+CASES: dict[str, tuple[str, str]] = {
+    "php.notice": (
+        "Notice: Function _load_textdomain_just_in_time was called incorrectly. Translation loading "
+        "for the jannah domain was triggered too early. (This message was added in version 6.7.0.) "
+        "in /var/www/site/wp-includes/functions.php on line 6131",
+        "Interpol Notice: a red notice was issued in 2023 against the suspect, officials said.",
+    ),
+    "shortcode.quote": (
+        '[bs-quote quote="Cooperation is our strength." author_name="Karim Alaoui" author_job="Officer"][/bs-quote]',
+        "The report [sic] quoted the officer at length about cooperation between services.",
+    ),
+    "shortcode.caption": (
+        '[caption id="attachment_12" align="alignnone" width="800"]<img src="a.jpg"> Officers at the scene[/caption]',
+        "The caption [1] of the photo did not name the officers, the newspaper noted later.",
+    ),
+    "shortcode.layout": (
+        "[vc_row][vc_column][vc_column_text]",
+        "Participants met in room [B] of the conference centre to discuss the plan.",
+    ),
+    "chrome.amp_switcher": ("Exit mobile version", "The suspect tried to exit the mobile version of the app."),
+    "chrome.back_to_top": ("زر الذهاب إلى الأعلى", "قرر المدير الذهاب إلى الأعلى في سلم المسؤوليات بعد الترقية."),
+    "chrome.share": ("Partager :", "Il a refusé de partager les informations avec les enquêteurs."),
+    "chrome.share_row": ("Facebook Twitter WhatsApp Telegram",
+                         "Facebook and Twitter accounts were used by the suspects to lure victims."),
+    "chrome.print": ("طباعة", "طباعة الوثائق المزورة تمت في ورشة سرية حسب المحققين."),
+    "chrome.follow": ("Suivez-nous", "Suivez-nous, a lancé le commissaire aux journalistes présents."),
+    "chrome.subscribe": ("INSCRIVEZ-VOUS À NOTRE NEWSLETTER QUOTIDIENNE !",
+                         "Les victimes devaient s'inscrire à une newsletter frauduleuse pour être piégées."),
+    "chrome.comments": ("Your email address will not be published.",
+                        "The address of the suspect will not be published, the prosecutor said."),
+    "chrome.comments_prompt": ("Vous devez être enregistré pour commenter cet article.",
+                               "Le suspect devait être enregistré auprès des autorités pour commercer."),
+    "chrome.cookie": ("This website uses cookies to improve your experience. We'll assume you're ok with this, "
+                      "but you can opt-out if you wish.",
+                      "The investigators said this website used cookies to track the victims' browsing."),
+    "chrome.cookie_buttons": ("Cookie settings", "He declined to accept the settlement offered by the court."),
+    "chrome.widget": ("Loading...", "Loading of the seized goods onto trucks took several hours."),
+    "related.read_also": ("Lire aussi : Démantèlement d'un réseau de trafic à Agadir",
+                          "Lire aussi attentivement le rapport permet de comprendre l'ampleur du réseau."),
+    "related.header": ("مقالات ذات صلة", "نشرت الصحيفة مقالات ذات صلة بالموضوع خلال الأسبوع الماضي."),
+    "related.tags": ("Tags", "Tags on the seized containers showed their origin in three ports."),
+    "hashtags.line": ("#الأمن #طنجة #الانتربول", "Le mot-clé #DGSN a circulé sur les réseaux sociaux hier."),
+    "credits.dump_date": ("date 2025-03 ", "date 2025-03 was chosen for the hearing, the lawyer said."),
+    "credits.photo": ("© Copyright : Samir Idrissi / Le360",
+                      "Copyright fraud is punished by law, the prosecutor recalled during the trial."),
+    "credits.source": (" (Avec MAP)", "Le communiqué de la MAP a été repris par plusieurs journaux (avec retard)."),
+    "labels.media_prefix": ("Vidéo", "Vidéosurveillance: les caméras ont filmé toute la scène selon la police."),
+    "labels.ad_glued": ("اضافة اعلان", "قررت الشركة إضافة إعلان جديد عن وظائف شاغرة في الشرطة."),
+}
+
+
+def _doc(line: str, body: str) -> str:
+    return f"{body}\n\n{line}\n\n{body}"
+
+
+@pytest.fixture(scope="module")
+def stripper() -> Stripper:
+    return Stripper()
+
+
+def test_every_rule_has_a_case() -> None:
+    ids = {r.id for r in load_rules()}
+    assert ids - set(CASES) == set(), "each rule needs a removed line and a near-miss here"
+    assert set(CASES) - ids == set()
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_removes_its_line(stripper: Stripper, rule_id: str) -> None:
+    noise, _ = CASES[rule_id]
+    if rule_id == "credits.dump_date":
+        text = repair(f"{noise}{BODY_EN}\n\n{BODY_EN}")
+    elif rule_id == "credits.source":
+        text = repair(f"{BODY_FR}{noise}")
+    elif rule_id == "labels.media_prefix":
+        text = repair(f"{noise}{BODY_FR}")
+    elif rule_id == "labels.ad_glued":
+        text = repair(f"{BODY_AR}{noise}")
+    else:
+        text = repair(_doc(noise, BODY_EN))
+    result = stripper.strip(text, title="An unrelated headline")
+    assert rule_id in {r.rule for r in result.removed}, result.removed
+    removed_text = " ".join(r.text for r in result.removed if r.rule == rule_id)
+    assert removed_text.strip()
+    if rule_id.startswith("shortcode."):
+        assert "[" not in result.text
+    else:
+        assert norm_line(noise) not in {norm_line(x) for x in result.text.split("\n")}
+    for body in (BODY_EN, BODY_FR, BODY_AR):
+        if body in text:
+            assert body in result.text
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_keeps_near_miss(stripper: Stripper, rule_id: str) -> None:
+    _, near = CASES[rule_id]
+    text = repair(_doc(near, BODY_EN) if rule_id != "credits.dump_date" else f"{near}\n\n{BODY_EN}")
+    result = stripper.strip(text, title="An unrelated headline")
+    assert near.strip() in result.text
+    assert result.removed == []
+
+
+def test_shortcode_quote_renders_quote_once_with_speaker(stripper: Stripper) -> None:
+    line = ("[bs-quote quote=”Nous restons mobilisés contre le crime organisé.” style=”default” "
+            "align=”left” color=”” author_name=”Nadia Berrada” author_job=”Commissaire divisionnaire” "
+            "author_avatar=”” author_link=””][/bs-quote]")
+    result = stripper.strip(repair(_doc(line, BODY_FR)), title="x y z")
+    assert result.text.count("Nous restons mobilisés contre le crime organisé.") == 1
+    assert "Nadia Berrada" in result.text and "Commissaire divisionnaire" in result.text
+    for syntax in ("[bs-quote", "author_avatar=", "[/bs-quote]", "style="):
+        assert syntax not in result.text
+
+
+def test_source_credit_moves_to_credits(stripper: Stripper) -> None:
+    result = stripper.strip(repair(f"{BODY_FR} (Avec MAP)"))
+    assert result.credits == ["Avec MAP"]
+    assert result.text.endswith("dans la soirée.")
+
+
+def test_share_header_block_takes_related_titles(stripper: Stripper) -> None:
+    text = repair(f"{BODY_EN}\n\nRelated Articles\nPolice seize drugs in Nador\nTwo arrested in Oujda\n")
+    result = stripper.strip(text)
+    assert result.text == BODY_EN
+    assert [r.rule for r in result.removed] == ["related.header"] * 3
+
+
+def test_structure_title_site_breadcrumb_and_repeat(stripper: Stripper) -> None:
+    head = "Police dismantle fraud ring in Fes"
+    text = repair(f"{head} - Atlas Daily News\nHome Morocco {head}\n\n{head}\n\n{BODY_EN}\n\n{BODY_EN}")
+    result = stripper.strip(text)
+    assert result.title == head
+    assert result.site_name == "Atlas Daily News"
+    assert result.text.startswith("The national police said")
+    assert {r.rule for r in result.removed} == {
+        "structure.title_site", "structure.breadcrumb", "structure.title_repeat"}
+
+
+def test_structure_keeps_subheadings_after_the_body_starts(stripper: Stripper) -> None:
+    text = repair(f"Police dismantle fraud ring in Fes\n\n{BODY_EN}\n\nOnline fraud\n{BODY_EN}")
+    result = stripper.strip(text)
+    assert result.title == "Police dismantle fraud ring in Fes"
+    assert "\nOnline fraud\n" in result.text
+
+
+def test_no_title_detected_from_a_lead_paragraph(stripper: Stripper) -> None:
+    result = stripper.strip(repair(f"{BODY_EN}\n{BODY_EN}"))
+    assert result.title is None
+    assert result.text == f"{BODY_EN}\n{BODY_EN}"
+
+
+def test_breadcrumb_with_separators(stripper: Stripper) -> None:
+    result = stripper.strip(repair(f"الرئيسية > أخبار > مجتمع\n\n{BODY_AR}"))
+    assert result.text == BODY_AR
+    assert [r.rule for r in result.removed] == ["structure.breadcrumb"]
+
+
+def test_arabic_variants_match(stripper: Stripper) -> None:
+    for variant in ("اقرأ أيضاً: توقيف مروج مخدرات بمراكش", "اقرا ايضا: توقيف مروج مخدرات بمراكش",
+                    "إقرأ أيضا : توقيف مروج مخدرات بمراكش", "طالع أيضًا: توقيف مروج مخدرات بمراكش"):
+        result = stripper.strip(repair(_doc(variant, BODY_AR)))
+        assert [r.rule for r in result.removed] == ["related.read_also"], variant
+
+
+def test_bad_rule_is_reported_with_file_and_id() -> None:
+    with pytest.raises(RuleError, match=r"x.yaml: rule bad.one: bad pattern"):
+        _build("fam", {"id": "bad.one", "pattern": "(unclosed"}, "x.yaml")
+    with pytest.raises(RuleError, match="x.yaml: a rule has no id"):
+        _build("fam", {"lines": ["a"]}, "x.yaml")
