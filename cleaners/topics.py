@@ -17,7 +17,8 @@ TOPICS: dict[str, dict[str, str]] = {
         "DGST": r"\bdgst\b",
         "Sûreté nationale": r"\bsurete\s+nationale\b",
         "Direction générale de la sûreté nationale": r"\bdirection\s+generale\s+de\s+la\s+surete\b",
-        "General Directorate of National Security": r"\b(?:general\s+)?directorate(?:\s+general)?\s+(?:of|for)\s+national\s+security\b",
+        "General Directorate of National Security":
+            r"\b(?:general\s+)?directorate(?:\s+general)?\s+(?:of|for)\s+national\s+security\b",
         "Hammouchi": r"\bhammouchi\b|\bhamouchi\b",
         "حموشي": r"حموشي",
         "المديرية العامة للأمن الوطني": r"المديرية\s+العامة\s+للامن\s+الوطني",
@@ -28,7 +29,8 @@ TOPICS: dict[str, dict[str, str]] = {
         "Interpol": r"\binterpol\b",
         "الإنتربول": r"انتربول|انتربل",
         "International Criminal Police Organization": r"\binternational\s+criminal\s+police\s+organi[sz]ation\b",
-        "Organisation internationale de police criminelle": r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b",
+        "Organisation internationale de police criminelle":
+            r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b",
         "المنظمة الدولية للشرطة الجنائية": r"المنظمة\s+الدولية\s+للشرطة\s+الجنائية",
         "red notice": r"\bred\s+notices?\b|\bnotices?\s+rouges?\b|النشرة\s+الحمراء",
     },

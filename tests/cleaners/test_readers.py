@@ -137,7 +137,8 @@ def test_directories_globs_and_missing_paths(tmp_path: Path) -> None:
 
 def test_windows_1256_page_without_charset_is_decoded(tmp_path: Path) -> None:
     text = "أعلنت المديرية العامة للأمن الوطني عن توقيف شخص مبحوث عنه بموجب نشرة حمراء صادرة عن الإنتربول"
-    html = f"<html><head><title>خبر</title></head><body><article><p>{text}.</p><p>{text} في مدينة أكادير.</p></article></body></html>"
+    html = (f"<html><head><title>خبر</title></head><body><article><p>{text}.</p>"
+            f"<p>{text} في مدينة أكادير.</p></article></body></html>")
     path = tmp_path / "ar.html"
     path.write_bytes(html.encode("cp1256"))
     stats = ReadStats()

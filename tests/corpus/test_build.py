@@ -64,7 +64,8 @@ def test_warc_build_versions_export(tmp_path: Path) -> None:
     assert len(table_out.strip().splitlines()) == 4
 
     export_dir = tmp_path / "export"
-    v0 = Path(cli("export", "--corpus", corpus, "--version", "0", "--format", "jsonl", "--out", export_dir).stdout.strip())
+    v0 = Path(cli("export", "--corpus", corpus, "--version", "0", "--format", "jsonl",
+                  "--out", export_dir).stdout.strip())
     docs0 = [json.loads(line) for line in v0.read_text(encoding="utf-8").splitlines()]
     assert len(docs0) == 4 and list(docs0[0]) == DOC_FIELDS
     assert [d["doc_id"] for d in docs0] == sorted(d["doc_id"] for d in docs0)
