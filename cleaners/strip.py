@@ -154,8 +154,8 @@ class Stripper:
             return None
         rest = key[len(tkey):]
         for sep in self.title_seps:
-            if rest.startswith(sep.rstrip()) or rest.startswith(sep):
-                site = rest[len(sep.rstrip()):].strip()
+            if rest.startswith(sep):
+                site = rest[len(sep):].strip()
                 if 0 < _words(site) <= self.suffix_max:
                     return site
         return None

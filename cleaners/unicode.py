@@ -17,7 +17,7 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u20
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 # A double prime closing a quote opened with “ (seen in Arabic copy): it is a typo for ”.
-_ODD_CLOSE = re.compile("(“[^“”″\n]{1,600}?)″")
+_ODD_CLOSE = re.compile("(“[^“”″\n]+?)″")
 
 
 def repair(text: str) -> str:
