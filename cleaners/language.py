@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 MIN_CHARS = 20  # below this a guess is noise; such documents get no language
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @lru_cache(maxsize=1)
@@ -17,7 +19,7 @@ def _identifier() -> LanguageIdentifier:
 def identify(text: str) -> tuple[str | None, float | None]:
     """ISO 639-1 code and probability, or (None, None) when there is too little text to tell."""
     sample = text[:20_000]
-    if sum(ch.isalpha() for ch in sample) < MIN_CHARS:
+    if len(_LETTER.findall(sample, 0, 5000)) < MIN_CHARS:
         return None, None
     lang, prob = _identifier().classify(sample)
     return str(lang), round(float(prob), 4)

@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass, field
 
 from cleaners.document import Removal
-from cleaners.rules import Rule, fold_line, load_rules, norm_line, structure_config
+from cleaners.rules import EDGE_PUNCTUATION, Rule, fold_line, load_rules, norm_line, structure_config
 from cleaners.rules.shortcodes import ShortcodeRule
 
 _SPACES = re.compile(r"[ \t]+")
+_TOKEN_SPLIT = re.compile(r"[\s|·•/,]+")
 _SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
 _MAX_SPAN_PASSES = 10
@@ -104,15 +105,16 @@ class Stripper:
                 return
 
     # -- line rules -----------------------------------------------------------------------------
-    def _line_rule_match(self, rule: Rule, raw: str, key: str) -> bool:
+    @staticmethod
+    def _line_rule_match(rule: Rule, raw: str, folded: str, key: str) -> bool:
         if rule.kind == "lines":
             return key in rule.phrases
         if rule.kind == "tokens":
-            toks = [t for t in re.split(r"[\s|·•/,]+", key) if t]
+            toks = [t for t in _TOKEN_SPLIT.split(key) if t]
             return bool(toks) and all(t in rule.tokens for t in toks) and any(
                 t in rule.networks for t in toks)
         assert rule.pattern is not None
-        return bool(rule.pattern.search(raw if rule.raw else fold_line(raw)))
+        return bool(rule.pattern.search(raw if rule.raw else folded))
 
     def _apply_lines(self, lines: list[_Line], language: str | None, removed: list[Removal]) -> None:
         rules = [r for r in self.line_rules if r.applies_to(language)]
@@ -120,9 +122,10 @@ class Stripper:
         while i < len(lines):
             line = lines[i]
             if line.kept and line.text:
-                key = norm_line(line.text)
+                folded = fold_line(line.text)
+                key = folded.strip(EDGE_PUNCTUATION)
                 for rule in rules:
-                    if self._line_rule_match(rule, line.text, key):
+                    if self._line_rule_match(rule, line.text, folded, key):
                         self._drop(line, rule.id, removed)
                         if rule.block:
                             self._drop_block(lines, i + 1, rule.id, removed)

@@ -37,10 +37,12 @@ TOPICS: dict[str, dict[str, str]] = {
 }
 
 
+_LATIN_MARKS = re.compile("[\u0300-\u036f]")
+
+
 def _fold(text: str) -> str:
-    s = norm_line(text)
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(ch for ch in s if not unicodedata.combining(ch) or "\u0600" <= ch <= "\u06ff")
+    """Accents off Latin letters (sûreté -> surete); Arabic already folded by norm_line."""
+    return _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", norm_line(text)))
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ import yaml
 _AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي",
                           "’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-_EDGE = " \t:：·•|»«›‹<>-–—…!.*?،؛,;\"“”'"
+EDGE_PUNCTUATION = " \t:：·•|»«›‹<>-–—…!.*?،؛,;\"“”'"
 _SPACE = re.compile(r"\s+")
 
 
@@ -37,7 +37,7 @@ def fold_line(line: str) -> str:
 
 def norm_line(line: str) -> str:
     """Comparison key for a whole line: as `fold_line`, and edge punctuation does not matter."""
-    return fold_line(line).strip(_EDGE)
+    return fold_line(line).strip(EDGE_PUNCTUATION)
 
 
 @dataclass(frozen=True)
