@@ -32,7 +32,7 @@ TOPICS: dict[str, dict[str, str]] = {
         "Organisation internationale de police criminelle":
             r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b",
         "المنظمة الدولية للشرطة الجنائية": r"المنظمة\s+الدولية\s+للشرطة\s+الجنائية",
-        "red notice": r"\bred\s+notices?\b|\bnotices?\s+rouges?\b|النشرة\s+الحمراء",
+        "red notice": r"\bred\s+notices?\b|\bnotices?\s+rouges?\b|(?:ال)?نشرة\s+(?:ال)?حمراء",
     },
 }
 
@@ -60,3 +60,14 @@ def match_topics(text: str) -> tuple[list[str], list[str]]:
             topics.add(topic)
             terms.add(label)
     return sorted(topics), sorted(terms)
+
+
+def is_on_topic(*texts: str | None) -> bool:
+    """True when any of the texts (a title, a summary) mentions a topic term."""
+    return bool(match_topics("\n".join(t for t in texts if t))[0])
+
+
+# Query terms for site search and the WordPress REST API `search=` parameter: one per spelling
+# that a site's own search would not fold together.
+SEARCH_TERMS = ("DGSN", "Interpol", "Hammouchi", "Sûreté nationale", "الأمن الوطني", "الإنتربول",
+                "الانتربول", "حموشي")

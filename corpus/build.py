@@ -100,6 +100,16 @@ def plan_upserts(docs: list[Document], existing: pa.Table,
     return table.take(pa.array(keep, type=pa.int64())), counts
 
 
+def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
+    """Closed WARC files under `raw_dir` that no version of the corpus has taken in yet."""
+    done: set[str] = set()
+    store = CorpusStore(corpus_dir)
+    if store.exists():
+        for version in store.history():
+            done.update(str(Path(i["path"]).resolve()) for i in version.metadata.get("inputs", []))
+    return [p for p in sorted(raw_dir.glob("*/*.warc.gz")) if str(p.resolve()) not in done]
+
+
 def build(inputs: Sequence[str | Path], corpus_dir: str | Path) -> BuildReport:
     """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`."""
     started = datetime.now(UTC).isoformat(timespec="seconds")

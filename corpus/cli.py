@@ -1,6 +1,7 @@
 """The dgsn-corpus command line: clean raw dumps, build and inspect corpus versions, export.
 
-Exit status: 0 success, 1 failure during the run, 2 usage error (bad option, missing input).
+Exit status: 0 success, 1 failure during the run, 2 usage error (bad option, missing input,
+invalid sources registry), 75 another crawl or run holds the workdir (cron can retry later).
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -44,6 +47,8 @@ def cli(verbose: int) -> None:
     """Crawl, clean and version a news corpus on Morocco's DGSN and Interpol (ar/fr/en)."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.root.handlers:  # libraries (Scrapy) set their own loggers' levels
+        handler.setLevel(level)
 
 
 @cli.command()
@@ -136,6 +141,104 @@ def export(corpus_dir: Path, version: int | None, fmt: str, out: Path) -> None:
     except CorpusError as exc:
         _fail(str(exc))
     click.echo(str(path))
+
+
+def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            _fail(f"--set expects NAME=VALUE, got {pair!r}")
+        out[name] = value
+    return out
+
+
+def _crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
+           overrides: dict[str, str]) -> dict:
+    from crawler.run import crawl as run_crawl
+    from crawler.sources import SourceError
+
+    if since:
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            _fail(f"--since expects a date such as 2024-01-31, got {since!r}")
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    overrides = {"LOG_LEVEL": level, **overrides}
+    try:
+        summary = run_crawl(workdir, sources_file=sources_file, source_ids=source_ids, since=since,
+                            overrides=overrides)
+    except (SourceError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    for sid, row in summary["sources"].items():
+        click.echo(f"{sid:<28} discovered {row['discovered']:>4}  fetched {row['fetched']:>4}  "
+                   f"unchanged {row['unchanged']:>4}  off-topic {row['off_topic']:>4}  errors {row['errors']:>3}")
+    t = summary["totals"]
+    click.echo(f"run {summary['run_id']}: discovered {t['discovered']}, fetched {t['fetched']}, unchanged "
+               f"{t['unchanged']}, off-topic {t['off_topic']}, errors {t['errors']}; "
+               f"{len(summary['warc_files'])} WARC file(s); summary in {workdir / 'runs'}")
+    return summary
+
+
+@contextmanager
+def _locked(workdir: Path) -> Iterator[None]:
+    from crawler.run import EXIT_LOCKED, WorkdirLocked, workdir_lock
+
+    try:
+        with workdir_lock(workdir):
+            yield
+    except WorkdirLocked as exc:
+        click.echo(f"dgsn-corpus: {exc}; exiting", err=True)
+        sys.exit(EXIT_LOCKED)
+
+
+_crawl_options = [
+    click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("dgsn-work"),
+                 show_default=True, help="WARC files (raw/<run-id>/), state.sqlite, runs/, corpus/."),
+    click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Sources registry (default: crawler/sources.yaml)."),
+    click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable)."),
+    click.option("--since", default=None, help="Backfill: discover articles from this date (YYYY-MM-DD)."),
+    click.option("--set", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable)."),
+]
+
+
+def crawl_options(fn):
+    for option in reversed(_crawl_options):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@crawl_options
+def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
+          settings: tuple[str, ...]) -> None:
+    """Discover and fetch new or changed articles; keep every response as WARC."""
+    with _locked(workdir):
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings))
+
+
+@cli.command()
+@crawl_options
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Corpus directory (default: WORKDIR/corpus).")
+def run(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
+        settings: tuple[str, ...], corpus_dir: Path | None) -> None:
+    """Crawl, then build a corpus version from every WARC file not yet in the corpus."""
+    from corpus.build import build as run_build
+    from corpus.build import unbuilt_warcs
+
+    corpus_dir = corpus_dir or workdir / "corpus"
+    with _locked(workdir):
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings))
+        pending = unbuilt_warcs(workdir / "raw", corpus_dir)
+        if not pending:
+            click.echo("no new WARC files to build")
+            return
+        report = run_build([str(p) for p in pending], corpus_dir)
+        c = report.counts
+        click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
+                   f"{c['unchanged']} unchanged, {c['documents']} documents")
 
 
 @cli.command()

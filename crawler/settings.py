@@ -1,5 +1,7 @@
-"""Scrapy settings for the dgsn-corpus crawler. Politeness first: robots.txt, AutoThrottle,
-at most 2 concurrent requests per domain, an identifying User-Agent with a contact URL."""
+"""Scrapy settings for the dgsn-corpus crawler. Politeness first: robots.txt obeyed, AutoThrottle,
+at most 2 concurrent requests per domain, an identifying User-Agent with a contact URL, a size
+cap, retries with backoff; allowed domains are enforced on every request, redirects included
+(Scrapy's downloader OffsiteMiddleware)."""
 
 BOT_NAME = "dgsn-corpus"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -7,15 +9,34 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 USER_AGENT = "dgsn-corpus/0.1 (+https://github.com/dgsn-corpus/dgsn-corpus; research crawler)"
 ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
+RETRY_BACKOFF_MAX = 60.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.CrawlStateMiddleware": 120,
+    "crawler.middlewares.BackoffMiddleware": 560,
+    "crawler.middlewares.RedirectStateMiddleware": 610,
+    "crawler.middlewares.WarcRecorderMiddleware": 950,
+}
+
+# dgsn-corpus settings
+DGSN_WORKDIR = "dgsn-work"  # WARC files under raw/<run-id>/, state.sqlite, runs/, corpus/
+DGSN_SOURCES = ""  # a sources registry other than crawler/sources.yaml
+DGSN_RUN_ID = ""  # set by `dgsn-corpus crawl`; a timestamp otherwise
+WARC_MAX_BYTES = 1024 * 1024 * 1024

@@ -1,0 +1,155 @@
+"""Downloader middlewares of the crawler.
+
+- WarcRecorderMiddleware (next to the downloader): every response with its request, as received
+  (before decompression and redirects are handled), into WARC.
+- CrawlStateMiddleware: after redirects and decompression, records each article response in the
+  crawl state and tells the spider whether the content is new, changed or the same.
+- BackoffMiddleware: waits before a retry, longer each time (Scrapy's RetryMiddleware does not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawler.warc import WarcFileWriter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+def _headers(h: Any) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in h.items() for v in values]
+
+
+class WarcRecorderMiddleware:
+    """One WARC writer per spider, under `spider.raw_dir`; files rotate at WARC_MAX_BYTES."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.max_bytes = crawler.settings.getint("WARC_MAX_BYTES")
+        self.writer: WarcFileWriter | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
+        return cls(crawler)
+
+    def _writer(self) -> WarcFileWriter:
+        if self.writer is None:
+            spider = self.crawler.spider
+            settings = self.crawler.settings
+            info = {"operator": settings.get("USER_AGENT"), "source": getattr(spider, "source_id", ""),
+                    "run-id": getattr(spider, "run_id", ""),
+                    "settings": {k: settings.get(k) for k in (
+                        "USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS_PER_DOMAIN",
+                        "DOWNLOAD_DELAY", "DOWNLOAD_MAXSIZE", "RETRY_TIMES")}}
+            self.writer = WarcFileWriter(Path(spider.raw_dir), prefix=getattr(spider, "source_id", "crawl"),
+                                         max_bytes=self.max_bytes, info=info)
+        return self.writer
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        path, offset, record_id = self._writer().write_response(
+            response.url, response.status, reason, _headers(response.headers), response.body,
+            request_headers=_headers(request.headers), method=request.method, ip=str(response.ip_address or "")
+            or None,
+        )
+        request.meta["warc"] = {"file": str(path), "offset": offset, "record_id": record_id}
+        self.crawler.stats.inc_value("dgsn/warc_records")
+        return response
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class AlreadyFetched(IgnoreRequest):
+    """A redirect leads to a page the crawl state has, unchanged: it is not fetched again."""
+
+
+class RedirectStateMiddleware:
+    """Records article redirects before RedirectMiddleware follows them (it sits just above it):
+    the target may be fetched under its own URL, so without this the redirecting URL would look
+    new to every run."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectStateMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("dgsn_article") and response.status in (301, 302, 303, 307, 308):
+            spider = self.crawler.spider
+            warc = request.meta.get("warc") or {}
+            spider.state.record_fetch(request.url, spider.source_id, response.status,
+                                      warc_file=warc.get("file"), warc_offset=warc.get("offset"))
+            location = response.headers.get(b"Location")
+            target = urljoin(request.url, location.decode("latin-1")) if location else None
+            if target and spider.source.owns(target) and not spider.state.plan(target, spider.source_id, None).fetch:
+                raise AlreadyFetched(f"redirect to {target}, which is already fetched and unchanged")
+        return response
+
+
+class CrawlStateMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlStateMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get("dgsn_article") or 300 <= response.status < 400 and response.status != 304:
+            return response
+        spider = self.crawler.spider
+        warc = request.meta.get("warc") or {}
+        status = response.status
+        # Every URL of a redirect chain is recorded: the next run may discover any of them.
+        urls = dict.fromkeys([*(request.meta.get("redirect_urls") or []), request.url])
+        content_hash = hashlib.sha256(response.body).hexdigest() if status == 200 else None
+        changes = [spider.state.record_fetch(
+            url, spider.source_id, status, etag=_one(response, b"ETag"),
+            last_modified=_one(response, b"Last-Modified"), content_hash=content_hash,
+            warc_file=warc.get("file"), warc_offset=warc.get("offset"),
+        ) for url in urls]
+        request.meta["dgsn_change"] = changes[0]
+        return response
+
+
+def _one(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class BackoffMiddleware:
+    """Exponential backoff before retried requests: base * 2**(n-1) seconds, capped."""
+
+    def __init__(self, base: float, cap: float):
+        self.base, self.cap = base, cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
+        return cls(crawler.settings.getfloat("RETRY_BACKOFF_BASE"), crawler.settings.getfloat("RETRY_BACKOFF_MAX"))
+
+    async def process_request(self, request: Request) -> None:
+        tries = request.meta.get("retry_times", 0)
+        if tries and self.base > 0:
+            await asyncio.sleep(min(self.base * 2 ** (tries - 1), self.cap))
+        return None

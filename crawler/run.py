@@ -1,0 +1,188 @@
+"""Running crawls on a schedule: one lock per workdir, recovery of what a killed run left behind,
+one Scrapy process crawling every selected source, and a JSON summary per run."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.sources import Source, load_sources
+from crawler.spiders.news import NewsSpider
+from crawler.state import CrawlState
+
+log = logging.getLogger(__name__)
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the workdir; cron can simply try again later
+SUMMARY_KEYS = ("discovered", "fetched", "unchanged", "off_topic", "errors")
+
+
+class WorkdirLocked(RuntimeError):
+    pass
+
+
+@contextmanager
+def workdir_lock(workdir: Path) -> Iterator[None]:
+    """Exclusive, non-blocking; released by the kernel if the process dies."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workdir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WorkdirLocked(f"another run holds {workdir / '.lock'}") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Source]) -> list[Path]:
+    """Close the `*.warc.gz.open` files of a killed run: cut each after its last complete record,
+    record in the crawl state the article responses it holds, and rename it `*.warc.gz`."""
+    recovered = []
+    for path in sorted((workdir / "raw").glob("*/*.warc.gz.open")):
+        responses, good_end = _complete_responses(path)
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+        final = path.with_suffix("")
+        os.replace(path, final)
+        for response in responses:
+            _remember(state, registry, final, *response)
+        recovered.append(final)
+        log.warning("recovered %s from a killed run (%d responses)", final, len(responses))
+    return recovered
+
+
+def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
+    """(url, date, status, etag, last-modified, offset, body) of each complete response record,
+    and the offset just after the last complete record."""
+    out: list[tuple[Any, ...]] = []
+    end = 0
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh, check_digests=False)
+        try:
+            for record in it:
+                offset = it.offset
+                body = record.content_stream().read()
+                if getattr(record.raw_stream, "limit", 0):
+                    break  # torn uncompressed record
+                it.read_to_end(record)
+                end = offset + it.member_info[1]
+                http = record.http_headers
+                if record.rec_type == "response" and http is not None:
+                    out.append((record.rec_headers.get_header("WARC-Target-URI"),
+                                record.rec_headers.get_header("WARC-Date"), int(http.get_statuscode() or 0),
+                                http.get_header("ETag"), http.get_header("Last-Modified"), offset, body))
+        except Exception as exc:  # a torn last gzip member; everything before it is kept
+            log.info("%s: stopped at a torn record (%s)", path, exc)
+    return out, end
+
+
+def _remember(state: CrawlState, registry: dict[str, Source], warc: Path, url: str, date: str, status: int,
+              etag: str | None, last_modified: str | None, offset: int, body: bytes) -> None:
+    """Record a response the killed run fetched but may not have recorded, so it is not fetched
+    twice: article URLs of a known source, unless the state already has this fetch or a newer one."""
+    known = state.get(url)
+    source = str(known["source"]) if known else next((s.id for s in registry.values() if s.is_article(url)), None)
+    if source is None:
+        return
+    when = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    last = known.get("last_fetched") if known else None
+    if last and datetime.fromisoformat(str(last)) >= when:
+        return
+    state.record_fetch(url, source, status, etag=etag, last_modified=last_modified,
+                       content_hash=hashlib.sha256(body).hexdigest() if status == 200 else None,
+                       warc_file=str(warc), warc_offset=offset, when=when)
+
+
+def _log_levels(level: str) -> None:
+    for name in ("scrapy", "crawler", "protego", "twisted", "news"):
+        logging.getLogger(name).setLevel(level)
+
+
+def scrapy_settings(workdir: Path, run_id: str, sources_file: str | None,
+                    overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("DGSN_WORKDIR", str(workdir), priority="cmdline")
+    settings.set("DGSN_RUN_ID", run_id, priority="cmdline")
+    if sources_file:
+        settings.set("DGSN_SOURCES", str(sources_file), priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def crawl(workdir: str | Path, *, sources_file: str | Path | None = None, source_ids: Sequence[str] = (),
+          since: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Crawl the selected sources (default: all) once; return and write the run summary.
+
+    The caller holds the workdir lock."""
+    workdir = Path(workdir)
+    registry = load_sources(sources_file)
+    ids = list(source_ids) or sorted(registry)
+    unknown = [s for s in ids if s not in registry]
+    if unknown:
+        raise KeyError(f"unknown source(s): {', '.join(unknown)}")
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%S%fZ")
+    state = CrawlState(workdir / "state.sqlite")
+    try:
+        recovered = recover_unfinished(workdir, state, registry)
+    finally:
+        state.close()
+    settings = scrapy_settings(workdir, run_id, str(sources_file) if sources_file else None, overrides)
+    slots = {}
+    for sid in ids:
+        polite = registry[sid].politeness
+        if "concurrent_requests_per_domain" in polite or "download_delay" in polite:
+            for domain in registry[sid].allowed_domains:
+                slots[domain] = {k: v for k, v in (("concurrency", polite.get("concurrent_requests_per_domain")),
+                                                   ("delay", polite.get("download_delay"))) if v is not None}
+    if slots:
+        settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+    # Logging is the caller's (the CLI's): no second root handler, and Scrapy's level follows it.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    _log_levels(settings.get("LOG_LEVEL"))  # CrawlerProcess resets the scrapy and twisted levels
+    crawlers = {}
+    for sid in ids:
+        crawler = process.create_crawler(NewsSpider)
+        crawlers[sid] = crawler
+        process.crawl(crawler, source=sid, since=since, sources_file=str(sources_file) if sources_file else None)
+    process.start()
+    per_source = {}
+    for sid, crawler in crawlers.items():
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        row = {k: int(stats.get(f"dgsn/{k}", 0)) for k in SUMMARY_KEYS}
+        row["finish_reason"] = stats.get("finish_reason")
+        row["responses"] = int(stats.get("dgsn/warc_records", 0))
+        row.update({k.removeprefix("dgsn/"): v for k, v in stats.items()
+                    if k.startswith("dgsn/") and k.removeprefix("dgsn/") not in row})
+        per_source[sid] = row
+    warcs = sorted(str(p) for p in (workdir / "raw" / run_id).glob("*.warc.gz"))
+    summary = {
+        "run_id": run_id, "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "since": since,
+        "sources": per_source, "totals": {k: sum(r[k] for r in per_source.values()) for k in SUMMARY_KEYS},
+        "warc_files": warcs, "recovered_warc_files": [str(p) for p in recovered],
+    }
+    runs = workdir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f"{run_id}.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, runs / f"{run_id}.json")
+    return summary
