@@ -183,7 +183,7 @@ def test_run_crawls_then_builds_a_version_from_new_warc_files(tmp_path: Path, ou
     assert first.returncode == 0, first.stderr[-3000:]
     assert "version 0 of" in first.stdout
     second = run(crawl_cmd(workdir, registry, command="run"))
-    assert "version 1 of" in second.stdout and "0 added, 0 changed" in second.stdout
+    assert "version 1 of" in second.stdout and " 0 changed" in second.stdout
     versions = [json.loads(line) for line in run([sys.executable, "-m", "corpus.cli", "versions", "--corpus",
                                                   str(workdir / "corpus"), "--json"]).stdout.splitlines()]
     inputs = [i["path"] for v in versions for i in v["inputs"]]
