@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS urls (
     content_hash TEXT,
     fetch_count INTEGER NOT NULL DEFAULT 0,
     warc_file TEXT,
-    warc_offset INTEGER
+    warc_offset INTEGER,
+    off_topic INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT NOT NULL,
@@ -56,7 +57,7 @@ class RevisitPolicy:
 @dataclass(frozen=True)
 class Plan:
     fetch: bool
-    reason: str  # new | discovery-newer | revisit | retry-error | unchanged
+    reason: str  # new | discovery-newer | revisit | retry-error | unchanged | off-topic
     headers: dict[str, str]
 
 
@@ -78,8 +79,8 @@ class CrawlState:
         """Record that `url` was discovered, and say whether to fetch it (and how)."""
         now = now or datetime.now(UTC)
         row = self.db.execute(
-            "SELECT first_seen, last_fetched, status, etag, last_modified FROM urls WHERE url = ?", (url,)
-        ).fetchone()
+            "SELECT first_seen, last_fetched, status, etag, last_modified, off_topic FROM urls WHERE url = ?",
+            (url,)).fetchone()
         disc = _iso(discovered) if discovered else None
         if row is None:
             self.db.execute(
@@ -87,12 +88,13 @@ class CrawlState:
                 (url, source, _iso(now), _iso(now), disc),
             )
             return Plan(True, "new", {})
-        first_seen, last_fetched, status, etag, last_modified = row
+        first_seen, last_fetched, status, etag, last_modified, off_topic = row
         self.db.execute("UPDATE urls SET last_seen = ?, discovered_date = COALESCE(?, discovered_date) "
                         "WHERE url = ?", (_iso(now), disc, url))
         fetched_at = _parse(last_fetched)
         if fetched_at is None:
-            return Plan(True, "new", {})
+            # A route that gave an off-topic title wins over one that gives no title at all.
+            return Plan(False, "off-topic", {}) if off_topic else Plan(True, "new", {})
         if status not in (200, 304) and not 300 <= status < 400:
             return Plan(True, "retry-error", {})
         conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
@@ -102,6 +104,13 @@ class CrawlState:
         if now - first < self.policy.window and now - fetched_at >= self.policy.interval:
             return Plan(True, "revisit", conditional)
         return Plan(False, "unchanged", {})
+
+    def mark_off_topic(self, url: str, source: str, now: datetime | None = None) -> None:
+        """Discovery gave this URL an off-topic title: later title-less sightings do not fetch it."""
+        stamp = _iso(now or datetime.now(UTC))
+        self.db.execute("INSERT INTO urls (url, source, first_seen, last_seen, off_topic) VALUES (?, ?, ?, ?, 1) "
+                        "ON CONFLICT(url) DO UPDATE SET off_topic = 1, last_seen = excluded.last_seen",
+                        (url, source, stamp, stamp))
 
     # -- fetches -------------------------------------------------------------------------------
     def record_fetch(self, url: str, source: str, status: int, *, etag: str | None = None,

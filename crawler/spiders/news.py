@@ -136,10 +136,14 @@ class NewsSpider(scrapy.Spider):
                 continue
             if (item.title or item.summary) and not is_on_topic(item.title, item.summary):
                 self._inc("off_topic")
+                self.state.mark_off_topic(item.url, self.source_id)
+                continue
+            plan = self.state.plan(item.url, self.source_id, item.published)
+            if plan.reason == "off-topic":
+                self._inc("off_topic")
                 continue
             self._inc("discovered")
             self._inc(f"discovered_via/{route}")
-            plan = self.state.plan(item.url, self.source_id, item.published)
             if not plan.fetch:
                 self._inc("unchanged")
                 continue
