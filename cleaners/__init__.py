@@ -2,72 +2,22 @@
 
     from cleaners import clean_html, clean_text
     doc = clean_html(page_bytes, url="https://example.ma/article/")
+
+The entry points load lazily: the crawler imports `cleaners.topics` without paying for trafilatura.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from typing import Any
 
 from cleaners.document import CLEANER_VERSION, Document, Removal
-from cleaners.extract import extract
-from cleaners.language import identify
-from cleaners.strip import Stripper
-from cleaners.topics import match_topics
-from cleaners.unicode import decode_bytes, repair
 
 __all__ = ["CLEANER_VERSION", "Document", "Removal", "clean_html", "clean_text"]
 
 
-@lru_cache(maxsize=1)
-def _stripper() -> Stripper:
-    return Stripper()
+def __getattr__(name: str) -> Any:
+    if name in ("clean_html", "clean_text"):
+        from cleaners import clean
 
-
-# Text that PHP (or anything else) printed before the document itself starts.
-_DOC_START = re.compile(r"<!doctype\s|<html[\s>]", re.I)
-_TAGS = re.compile(r"<[^>]{0,200}>")
-
-
-def clean_text(text: str, url: str | None = None, *, title: str | None = None,
-               **fields: object) -> Document:
-    """Clean a text dump (one article). A known `title` is used instead of detecting a headline;
-    re-cleaning a Document's own text with its title gives the same Document text."""
-    return _clean(text, url, title, [], fields)
-
-
-def _clean(text: str, url: str | None, title: str | None, removed: list[Removal],
-           fields: dict[str, object]) -> Document:
-    repaired = repair(text)
-    title = repair(title) or None if title else None
-    result = _stripper().strip(repaired, title=title)
-    result.removed[:0] = removed
-    language, score = identify(result.text)
-    topics, terms = match_topics(f"{result.title or ''}\n{result.text}")
-    doc = Document(url=url, title=result.title, text=result.text, language=language,
-                   language_score=score, removed=result.removed, credits=result.credits,
-                   site_name=result.site_name, topics=topics, matched_terms=terms)
-    for name, value in fields.items():
-        if value is not None and hasattr(doc, name):
-            setattr(doc, name, value)
-    return doc.finalize()
-
-
-def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
-               **fields: object) -> Document:
-    """Extract the main text and metadata of a page, then clean it like a text dump."""
-    if isinstance(html, bytes):
-        html = decode_bytes(html, encoding)
-    preamble_removed: list[Removal] = []
-    start = _DOC_START.search(html, 0, 65536)
-    if start and html[:start.start()].strip():
-        preamble = repair(_TAGS.sub("", html[:start.start()]))
-        preamble_removed = _stripper().classify_preamble(preamble)
-        html = html[start.start():]
-    ex = extract(html, url=url)
-    extra = dict(canonical_url=ex.canonical_url, authors=ex.authors, published_at=ex.published_at,
-                 modified_at=ex.modified_at, tags=ex.tags)
-    extra.update({k: v for k, v in fields.items() if v is not None})
-    doc = _clean(ex.text, url, ex.title, preamble_removed, extra)
-    doc.site_name = doc.site_name or ex.site_name
-    return doc
+        return getattr(clean, name)
+    raise AttributeError(f"module 'cleaners' has no attribute {name!r}")

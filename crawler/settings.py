@@ -23,6 +23,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 60.0
+CONCURRENT_ITEMS = 16  # callbacks yield a handful of items or requests; 100 workers each is waste
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -162,6 +162,7 @@ def _synthetic(outlet_id: str, language: str, n: int, now: datetime) -> Article:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default backlog (5) drops connections under a concurrent crawl
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A crawler killed mid-request resets its connections: nothing to report."""
