@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from cleaners.document import CLEANER_VERSION, Document, Removal
+from cleaners.document import Document, Removal
 from cleaners.extract import extract
 from cleaners.language import identify
 from cleaners.strip import Stripper
 from cleaners.topics import match_topics
 from cleaners.unicode import decode_bytes, repair
+
 
 @lru_cache(maxsize=1)
 def _stripper() -> Stripper:
