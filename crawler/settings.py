@@ -41,3 +41,7 @@ DGSN_WORKDIR = "dgsn-work"  # WARC files under raw/<run-id>/, state.sqlite, runs
 DGSN_SOURCES = ""  # a sources registry other than crawler/sources.yaml
 DGSN_RUN_ID = ""  # set by `dgsn-corpus crawl`; a timestamp otherwise
 WARC_MAX_BYTES = 1024 * 1024 * 1024
+# Revisits: an article first seen less than this many days ago is fetched again (as a
+# conditional request) when its last fetch is at least this many hours old, to capture edits.
+DGSN_REVISIT_WINDOW_DAYS = 3
+DGSN_REVISIT_INTERVAL_HOURS = 6

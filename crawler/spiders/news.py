@@ -25,7 +25,7 @@ from cleaners.topics import SEARCH_TERMS, is_on_topic
 from crawler.discovery import DiscoveryError, Found, parse_feed, parse_listing, parse_sitemap, parse_wp_posts
 from crawler.middlewares import AlreadyFetched
 from crawler.sources import Source, load_sources
-from crawler.state import CrawlState
+from crawler.state import CrawlState, RevisitPolicy
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ class NewsSpider(scrapy.Spider):
         workdir = Path(settings.get("DGSN_WORKDIR"))
         self.run_id = settings.get("DGSN_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.raw_dir = str(workdir / "raw" / self.run_id)
-        self.state = CrawlState(workdir / "state.sqlite")
+        policy = RevisitPolicy(timedelta(days=settings.getfloat("DGSN_REVISIT_WINDOW_DAYS")),
+                               timedelta(hours=settings.getfloat("DGSN_REVISIT_INTERVAL_HOURS")))
+        self.state = CrawlState(workdir / "state.sqlite", policy)
         explicit = parse_since(getattr(self, "since", None))
         last = self.state.last_finished_run(self.source_id)
         # First run: everything discovery offers. Later runs: what changed since the last one.
