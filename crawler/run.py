@@ -67,8 +67,8 @@ def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Sou
 
 
 def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
-    """(url, date, status, etag, last-modified, offset, body) of each complete response record,
-    and the offset just after the last complete record."""
+    """(url, date, status, etag, last-modified, offset, payload sha256) of each complete response
+    record, and the offset just after the last complete record."""
     out: list[tuple[Any, ...]] = []
     end = 0
     with open(path, "rb") as fh:
@@ -85,14 +85,15 @@ def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
                 if record.rec_type == "response" and http is not None:
                     out.append((record.rec_headers.get_header("WARC-Target-URI"),
                                 record.rec_headers.get_header("WARC-Date"), int(http.get_statuscode() or 0),
-                                http.get_header("ETag"), http.get_header("Last-Modified"), offset, body))
+                                http.get_header("ETag"), http.get_header("Last-Modified"), offset,
+                                hashlib.sha256(body).hexdigest()))
         except Exception as exc:  # a torn last gzip member; everything before it is kept
             log.info("%s: stopped at a torn record (%s)", path, exc)
     return out, end
 
 
 def _remember(state: CrawlState, registry: dict[str, Source], warc: Path, url: str, date: str, status: int,
-              etag: str | None, last_modified: str | None, offset: int, body: bytes) -> None:
+              etag: str | None, last_modified: str | None, offset: int, payload_hash: str) -> None:
     """Record a response the killed run fetched but may not have recorded, so it is not fetched
     twice: article URLs of a known source, unless the state already has this fetch or a newer one."""
     known = state.get(url)
@@ -104,7 +105,7 @@ def _remember(state: CrawlState, registry: dict[str, Source], warc: Path, url: s
     if last and datetime.fromisoformat(str(last)) >= when:
         return
     state.record_fetch(url, source, status, etag=etag, last_modified=last_modified,
-                       content_hash=hashlib.sha256(body).hexdigest() if status == 200 else None,
+                       content_hash=payload_hash if status == 200 else None,
                        warc_file=str(warc), warc_offset=offset, when=when)
 
 

@@ -210,3 +210,25 @@ def test_since_limits_discovery_to_newer_articles(tmp_path: Path, outlets: Sampl
     assert src["sample-le360-fr"]["too_old_sitemaps"] > 0 and src["sample-7news-en"]["too_old"] > 0
     bad = run(crawl_cmd(tmp_path / "w", registry, "--since", "last week"))
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_revisits_are_conditional_requests_answered_304(tmp_path: Path, outlets: SampleOutlets) -> None:
+    registry = outlets.registry(tmp_path / "sources.yaml")
+    workdir = tmp_path / "w"
+    assert run(crawl_cmd(workdir, registry)).returncode == 0
+    fetched_first = sum(summaries(workdir)[-1]["sources"][s]["fetched"] for s in ("sample-7news-en",))
+    # every article is "recent" and due for a revisit at once: the server answers 304 to each
+    again = run(crawl_cmd(workdir, registry, "--since", "2000-01-01", "--set", "DGSN_REVISIT_INTERVAL_HOURS=0"))
+    assert again.returncode == 0, again.stderr[-3000:]
+    row = summaries(workdir)[-1]["sources"]["sample-7news-en"]
+    assert row["fetched"] == 0 and row["unchanged"] >= fetched_first > 0
+    news = outlets.outlets["7news-en"]
+    assert all(outlets.hits(news.url(a)) == 2 for a in news.articles if is_on_topic(a.title))
+    statuses = Counter()
+    for path in sorted((workdir / "raw").glob("*/sample-7news-en-*.warc.gz")):
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "response":
+                    statuses[record.http_headers.get_statuscode()] += 1
+    # articles send ETag and Last-Modified, so each revisit is a 304; the fault pages send neither
+    assert statuses["304"] == len([a for a in news.articles if is_on_topic(a.title)])
