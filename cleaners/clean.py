@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from cleaners.document import Document, Removal
 from cleaners.extract import extract
-from cleaners.language import identify
+from cleaners.language import identify_document
 from cleaners.strip import Stripper
 from cleaners.topics import match_topics
 from cleaners.unicode import decode_bytes, repair
@@ -36,11 +36,11 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
     title = repair(title) or None if title else None
     result = _stripper().strip(repaired, title=title)
     result.removed[:0] = removed
-    language, score = identify(result.text)
+    language, score, languages = identify_document(result.text)
     topics, terms = match_topics(f"{result.title or ''}\n{result.text}")
     doc = Document(url=url, title=result.title, text=result.text, language=language,
                    language_score=score, removed=result.removed, credits=result.credits,
-                   site_name=result.site_name, topics=topics, matched_terms=terms)
+                   site_name=result.site_name, topics=topics, matched_terms=terms, languages=languages)
     for name, value in fields.items():
         if value is not None and hasattr(doc, name):
             setattr(doc, name, value)

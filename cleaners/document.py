@@ -62,6 +62,7 @@ class Document:
     site_name: str | None = None
     tags: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # per-paragraph check; >1 = mixed-language
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -73,7 +74,7 @@ class Document:
         kwargs["removed"] = [
             r if isinstance(r, Removal) else Removal(**r) for r in (kwargs.get("removed") or [])
         ]
-        for name in ("authors", "topics", "matched_terms", "tags", "credits"):
+        for name in ("authors", "topics", "matched_terms", "tags", "credits", "languages"):
             kwargs[name] = list(kwargs.get(name) or [])
         return cls(**kwargs)
 

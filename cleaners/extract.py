@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html
 
 from cleaners.rules import load_data
 
@@ -54,9 +54,22 @@ def prune_chrome(tree: etree._Element) -> int:
         if el.get("id") in ids or (cls := el.get("class")) and not classes.isdisjoint(cls.split()):
             doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()
+        _drop_tree(el)
     return len(doomed)
+
+
+def _drop_tree(el: etree._Element) -> None:
+    """Remove an element and its children, keeping its tail text (as lxml.html's drop_tree)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def _iso(value: str) -> str | None:
@@ -80,8 +93,10 @@ def modified_date(tree: etree._Element) -> str | None:
 
 
 def parse_html(html: str) -> etree._Element | None:
+    """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
+    lookup on every node trafilatura visits)."""
     try:
-        return lxml.html.document_fromstring(html)
+        return load_html(html)
     except (etree.ParserError, ValueError):
         return None
 

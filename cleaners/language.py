@@ -21,11 +21,46 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+DOC_SAMPLE = 4000  # characters; more changes the answer almost never and costs linear time
+PARAGRAPH_SAMPLE = 12  # paragraphs checked for a mixed-language document, spread over the text
+PARAGRAPH_MIN_LETTERS = 40
+MIXED_SHARE = 0.15  # a language on at least this share of the checked text counts
+
+
 def identify(text: str) -> tuple[str | None, float | None]:
     """ISO 639-1 code and probability, or (None, None) when there is too little text to tell."""
-    sample = text[:20_000]
-    if len(_LETTER.findall(sample, 0, 5000)) < MIN_CHARS:
+    sample = text[:DOC_SAMPLE]
+    if len(_LETTER.findall(sample)) < MIN_CHARS:
         return None, None
     lang, prob = _identifier().classify(sample)
     code = MACROLANGUAGE.get(str(lang), str(lang))
     return (code, round(float(prob), 4)) if code else (None, None)
+
+
+def paragraph_languages(text: str) -> list[tuple[str, float]]:
+    """Languages of the document's paragraphs with their share of the text, most text first;
+    more than one means the document mixes languages (a French article quoting an Arabic
+    statement, a bilingual page)."""
+    paragraphs = [p for p in text.split("\n") if len(_LETTER.findall(p, 0, 400)) >= PARAGRAPH_MIN_LETTERS]
+    if len(paragraphs) > PARAGRAPH_SAMPLE:
+        step = len(paragraphs) / PARAGRAPH_SAMPLE
+        paragraphs = [paragraphs[int(i * step)] for i in range(PARAGRAPH_SAMPLE)]
+    weights: dict[str, int] = {}
+    for p in paragraphs:
+        lang, _ = _identifier().classify(p[:600])
+        code = MACROLANGUAGE.get(str(lang), str(lang))
+        if code:
+            weights[code] = weights.get(code, 0) + min(len(p), 600)
+    total = sum(weights.values())
+    return [(k, round(w / total, 4)) for k, w in sorted(weights.items(), key=lambda kv: -kv[1])
+            if w / total >= MIXED_SHARE]
+
+
+def identify_document(text: str) -> tuple[str | None, float | None, list[str]]:
+    """One language per document (the one with most paragraph text, when paragraphs tell),
+    its score, and every language with a real share of the text."""
+    language, score = identify(text)
+    shares = paragraph_languages(text)
+    if shares and shares[0][0] != language:
+        language, score = shares[0]
+    return language, score, [code for code, _ in shares]

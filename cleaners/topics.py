@@ -7,47 +7,55 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from cleaners.rules import norm_line
-
-# Each topic: term label -> regex over text normalized by `_fold` (lowercase, no accents,
-# Arabic letter forms folded as in cleaners.rules.norm_line).
-TOPICS: dict[str, dict[str, str]] = {
+# Each topic: term label -> (a word every match contains, regex), both over text folded by
+# `_fold` (lowercase, no accents, Arabic letter forms folded). The word is a cheap substring test
+# that lets most documents skip the regex.
+TOPICS: dict[str, dict[str, tuple[str, str]]] = {
     "DGSN": {
-        "DGSN": r"\bdgsn\b",
-        "DGST": r"\bdgst\b",
-        "Sûreté nationale": r"\bsurete\s+nationale\b",
-        "Direction générale de la sûreté nationale": r"\bdirection\s+generale\s+de\s+la\s+surete\b",
+        "DGSN": ("dgsn", r"\bdgsn\b"),
+        "DGST": ("dgst", r"\bdgst\b"),
+        "Sûreté nationale": ("surete", r"\bsurete\s+nationale\b"),
+        "Direction générale de la sûreté nationale": ("surete", r"\bdirection\s+generale\s+de\s+la\s+surete\b"),
         "General Directorate of National Security":
-            r"\b(?:general\s+)?directorate(?:\s+general)?\s+(?:of|for)\s+national\s+security\b",
-        "Hammouchi": r"\bhammouchi\b|\bhamouchi\b",
-        "حموشي": r"حموشي",
-        "المديرية العامة للأمن الوطني": r"المديرية\s+العامة\s+للامن\s+الوطني",
-        "الأمن الوطني": r"(?:ال|لل)امن\s+الوطني",
-        "مراقبة التراب الوطني": r"مراقبة\s+التراب\s+الوطني",
+            ("directorate", r"\b(?:general\s+)?directorate(?:\s+general)?\s+(?:of|for)\s+national\s+security\b"),
+        "Hammouchi": ("ouchi", r"\bhamm?ouchi\b"),
+        "حموشي": ("حموشي", r"حموشي"),
+        "المديرية العامة للأمن الوطني": ("المديرية", r"المديرية\s+العامة\s+للامن\s+الوطني"),
+        "الأمن الوطني": ("الوطني", r"(?:ال|لل)امن\s+الوطني"),
+        "مراقبة التراب الوطني": ("التراب", r"مراقبة\s+التراب\s+الوطني"),
     },
     "Interpol": {
-        "Interpol": r"\binterpol\b",
-        "الإنتربول": r"انتربول|انتربل",
-        "International Criminal Police Organization": r"\binternational\s+criminal\s+police\s+organi[sz]ation\b",
+        "Interpol": ("interpol", r"\binterpol\b"),
+        "الإنتربول": ("انترب", r"انتربول|انتربل"),
+        "International Criminal Police Organization":
+            ("criminal", r"\binternational\s+criminal\s+police\s+organi[sz]ation\b"),
         "Organisation internationale de police criminelle":
-            r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b",
-        "المنظمة الدولية للشرطة الجنائية": r"المنظمة\s+الدولية\s+للشرطة\s+الجنائية",
-        "red notice": r"\bred\s+notices?\b|\bnotices?\s+rouges?\b|(?:ال)?نشرة\s+(?:ال)?حمراء",
+            ("criminelle", r"\borganisation\s+internationale\s+de\s+(?:la\s+)?police\s+criminelle\b"),
+        "المنظمة الدولية للشرطة الجنائية": ("للشرطة", r"المنظمة\s+الدولية\s+للشرطة\s+الجنائية"),
+        "red notice": ("notice", r"\bred\s+notices?\b|\bnotices?\s+rouges?\b"),
+        "النشرة الحمراء": ("حمراء", r"(?:ال)?نشرة\s+(?:ال)?حمراء"),
     },
 }
 
 
-_LATIN_MARKS = re.compile("[\u0300-\u036f]")
+# One pass over the text: compatibility decomposition, case fold, then every combining mark goes
+# (Latin accents: sûreté -> surete; Arabic tanwin and harakat) and Arabic letter forms fold as in
+# cleaners.rules.norm_line. The patterns in TOPICS are written for this form.
+_MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_AR_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي"})
+_SPACE = re.compile(r"\s+")
 
 
 def _fold(text: str) -> str:
-    """Accents off Latin letters (sûreté -> surete); Arabic already folded by norm_line."""
-    return _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", norm_line(text)))
+    # NFKD splits أ into ا + hamza mark (removed below); the translate catches precomposed forms left.
+    s = _MARKS.sub("", unicodedata.normalize("NFKD", text).casefold())
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", s).translate(_AR_FORMS))
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> list[tuple[str, str, re.Pattern[str]]]:
-    return [(topic, label, re.compile(rx)) for topic, terms in TOPICS.items() for label, rx in terms.items()]
+def _compiled() -> list[tuple[str, str, str, re.Pattern[str]]]:
+    return [(topic, label, word, re.compile(rx))
+            for topic, terms in TOPICS.items() for label, (word, rx) in terms.items()]
 
 
 def match_topics(text: str) -> tuple[list[str], list[str]]:
@@ -55,8 +63,8 @@ def match_topics(text: str) -> tuple[list[str], list[str]]:
     folded = _fold(text)
     topics: set[str] = set()
     terms: set[str] = set()
-    for topic, label, rx in _compiled():
-        if rx.search(folded):
+    for topic, label, word, rx in _compiled():
+        if word in folded and rx.search(folded):
             topics.add(topic)
             terms.add(label)
     return sorted(topics), sorted(terms)

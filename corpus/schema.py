@@ -25,6 +25,7 @@ _TYPES: dict[str, pa.DataType] = {
     "matched_terms": _STRINGS,
     "tags": _STRINGS,
     "credits": _STRINGS,
+    "languages": _STRINGS,
     "removed": pa.list_(REMOVAL),
 }
 

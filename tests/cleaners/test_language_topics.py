@@ -34,3 +34,15 @@ def test_too_little_text_has_no_language() -> None:
 def test_topic_terms_across_spellings(text: str, topics: list[str]) -> None:
     assert match_topics(text)[0] == topics
     assert is_on_topic(text) == bool(topics)
+
+
+def test_mixed_language_document_is_flagged() -> None:
+    from cleaners import clean_text
+
+    fr = ("La direction générale de la sûreté nationale a annoncé mardi l'arrestation d'un suspect "
+          "recherché par Interpol pour escroquerie, au terme d'une enquête menée à Casablanca.")
+    ar = ("وأوضح بلاغ المديرية العامة للأمن الوطني أن المشتبه فيه كان موضوع نشرة حمراء صادرة عن "
+          "الإنتربول، وقد جرى وضعه تحت تدبير الحراسة النظرية رهن إشارة البحث القضائي.")
+    mixed = clean_text(f"{fr}\n{ar}\n{fr}")
+    assert mixed.language == "fr" and mixed.languages == ["fr", "ar"]
+    assert clean_text(f"{fr}\n{fr}").languages == ["fr"]
