@@ -21,9 +21,10 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-DOC_SAMPLE = 4000  # characters; more changes the answer almost never and costs linear time
-PARAGRAPH_SAMPLE = 12  # paragraphs checked for a mixed-language document, spread over the text
+DOC_SAMPLE = 2500  # characters; more changes the answer almost never and costs linear time
+PARAGRAPH_SAMPLE = 8  # paragraphs checked for a mixed-language document, spread over the text
 PARAGRAPH_MIN_LETTERS = 40
+PARAGRAPH_CHARS = 400  # enough to tell a paragraph's language
 MIXED_SHARE = 0.15  # a language on at least this share of the checked text counts
 
 
@@ -47,10 +48,10 @@ def paragraph_languages(text: str) -> list[tuple[str, float]]:
         paragraphs = [paragraphs[int(i * step)] for i in range(PARAGRAPH_SAMPLE)]
     weights: dict[str, int] = {}
     for p in paragraphs:
-        lang, _ = _identifier().classify(p[:600])
+        lang, _ = _identifier().classify(p[:PARAGRAPH_CHARS])
         code = MACROLANGUAGE.get(str(lang), str(lang))
         if code:
-            weights[code] = weights.get(code, 0) + min(len(p), 600)
+            weights[code] = weights.get(code, 0) + min(len(p), PARAGRAPH_CHARS)
     total = sum(weights.values())
     return [(k, round(w / total, 4)) for k, w in sorted(weights.items(), key=lambda kv: -kv[1])
             if w / total >= MIXED_SHARE]

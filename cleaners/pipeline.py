@@ -1,18 +1,48 @@
-"""Raw items to Documents, as a stream. A document that cannot be cleaned or comes out empty is
-dropped with a counted reason and a log line; it never stops the run."""
+"""Raw items to Documents, as a stream. A document that cannot be cleaned, takes too long, is
+binary, or comes out empty is dropped with a counted reason and a log line; it never stops the run."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from cleaners import clean_html, clean_text
 from cleaners.document import Document
 from cleaners.readers import RawItem, ReadStats, decode_item
+from cleaners.unicode import is_mostly_text
 
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 1  # the corpus scope filter applies its own, configurable, length threshold
+DOC_TIME_LIMIT = 60.0  # seconds per document; 0 disables
+
+
+class DocumentTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` (SIGALRM: main thread of a Unix process only; elsewhere,
+    such as in a Dask worker thread, the block runs unbounded)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise DocumentTimeout(f"took more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def clean_item(item: RawItem) -> Document:
@@ -31,16 +61,26 @@ def clean_item(item: RawItem) -> Document:
     return clean_text(decode_item(item), url=item.url, title=item.title, **fields)
 
 
-def clean_items(items: Iterable[RawItem], stats: ReadStats) -> Iterator[Document]:
+def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT) -> Iterator[Document]:
     for item in items:
+        where = f"{item.raw_path}@{item.raw_offset}"
+        if not is_mostly_text(decode_item(item)[:20_000]):
+            stats.counts["dropped:binary"] += 1
+            log.info("dropped binary content %s (%s)", where, item.url)
+            continue
         try:
-            doc = clean_item(item)
+            with time_limit(time_limit_s):
+                doc = clean_item(item)
+        except DocumentTimeout as exc:
+            stats.counts["dropped:timeout"] += 1
+            stats.bad(item.raw_path, item.raw_offset, f"cleaning {exc}; skipped")
+            continue
         except Exception as exc:  # one bad page must not stop a run; it is reported by location
             stats.bad(item.raw_path, item.raw_offset, f"cleaning failed: {type(exc).__name__}: {exc}")
             continue
         if doc.word_count < MIN_WORDS:
             stats.counts["dropped:empty"] += 1
-            log.info("dropped empty document %s@%s (%s)", item.raw_path, item.raw_offset, item.url)
+            log.info("dropped empty document %s (%s)", where, item.url)
             continue
         stats.counts["documents"] += 1
         yield doc

@@ -1,0 +1,44 @@
+"""Pathological input finishes in bounded time and is counted, never fatal."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from cleaners import clean_html
+from cleaners.pipeline import clean_items
+from cleaners.readers import RawItem, ReadStats
+
+PARA = "<p>The national police said officers arrested a suspect wanted by Interpol in Tangier on Monday.</p>"
+
+
+def _item(content: bytes, name: str = "x.html") -> RawItem:
+    return RawItem(content=content, kind="html", raw_path=name, raw_format="html")
+
+
+def test_ten_thousand_nested_levels() -> None:
+    html = "<html><body>" + "<div>" * 10_000 + PARA + "</div>" * 10_000 + "</body></html>"
+    started = time.monotonic()
+    doc = clean_html(html)
+    assert time.monotonic() - started < 30
+    assert isinstance(doc.text, str)
+
+
+def test_twenty_megabyte_page_is_skipped_at_the_time_limit_and_the_run_goes_on() -> None:
+    html = ("<html><body><article>" + PARA * (20 * 1024 * 1024 // len(PARA)) + "</article></body></html>").encode()
+    assert len(html) >= 20 * 1024 * 1024
+    small = _item(b"<html><body><article>" + PARA.encode() * 3 + b"</article></body></html>", "small.html")
+    stats = ReadStats()
+    started = time.monotonic()
+    docs = list(clean_items([_item(html, "big.html"), small], stats, time_limit_s=1.0))
+    assert time.monotonic() - started < 20
+    assert [d.raw_path for d in docs] == ["small.html"]
+    assert stats.counts["dropped:timeout"] == 1
+    assert "big.html" in str(stats.problems[0]) and "skipped" in str(stats.problems[0])
+
+
+def test_binary_garbage_labelled_html_is_dropped_with_a_reason() -> None:
+    garbage = random.Random(7).randbytes(200_000)
+    stats = ReadStats()
+    assert list(clean_items([_item(garbage)], stats)) == []
+    assert stats.counts["dropped:binary"] == 1
