@@ -50,6 +50,21 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
                **fields: object) -> Document:
     """Extract the main text and metadata of a page, then clean it like a text dump."""
+    doc, _ = _clean_html(html, url, encoding, fields)
+    return doc
+
+
+def explain_html(html: str | bytes, url: str | None = None, encoding: str | None = None) -> tuple[Document, str]:
+    """The Document and the text its rules ran over (removal offsets point into it)."""
+    return _clean_html(html, url, encoding, {})
+
+
+def explain_text(text: str) -> tuple[Document, str]:
+    return clean_text(text), repair(text)
+
+
+def _clean_html(html: str | bytes, url: str | None, encoding: str | None,
+                fields: dict[str, object]) -> tuple[Document, str]:
     if isinstance(html, bytes):
         html = decode_bytes(html, encoding)
     preamble_removed: list[Removal] = []
@@ -64,4 +79,4 @@ def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | Non
     extra.update({k: v for k, v in fields.items() if v is not None})
     doc = _clean(ex.text, url, ex.title, preamble_removed, extra)
     doc.site_name = doc.site_name or ex.site_name
-    return doc
+    return doc, repair(ex.text)

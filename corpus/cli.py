@@ -83,6 +83,25 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None) -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
+@click.option("--width", type=int, default=110, show_default=True, help="Characters per line shown.")
+def explain(inputs: tuple[str, ...], width: int) -> None:
+    """Show what the cleaners removed from INPUTS, line by line, with the rule id of each removal."""
+    from cleaners.explain import explain_item, render
+
+    try:
+        files = expand_inputs(inputs)
+    except InputError as exc:
+        _fail(str(exc))
+    stats = ReadStats()
+    for item in iter_items(files, stats):
+        doc, seen = explain_item(item)
+        for line in render(doc, seen, width):
+            click.echo(line)
+        click.echo("")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
               help="Directory of the corpus (a Delta table); created on the first build.")
 def build(inputs: tuple[str, ...], corpus_dir: Path) -> None:

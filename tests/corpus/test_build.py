@@ -184,3 +184,20 @@ def test_export_is_deterministic(tmp_path: Path, fmt: str) -> None:
         assert a.read_bytes() == b.read_bytes()
     else:
         assert pq.read_table(a).equals(pq.read_table(b))
+
+
+def test_explain_marks_each_removal_with_its_rule(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    out = cli("explain", FIXTURES / "dumps" / "en_php_notice.txt", "--width", "300").stdout
+    lines = out.splitlines()
+    notice = next(line for line in lines if "Notice: Function" in line)
+    assert notice.startswith("- ") and notice.endswith("« php.notice")
+    assert any(line.startswith("- ") and line.endswith("« chrome.amp_switcher") for line in lines)
+    assert any(line.startswith("- ") and "structure.breadcrumb" in line for line in lines)
+    body = lines[lines.index(next(x for x in lines if x.startswith("--- clean text"))) + 1:]
+    assert body and not any("Exit mobile version" in line for line in body)
+    write_warc(tmp_path, _pages(range(1)))
+    html_out = cli("explain", tmp_path).stdout
+    assert "Share this" not in html_out.split("--- clean text")[1]
+    assert "« structure.title_repeat" in html_out

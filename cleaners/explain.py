@@ -1,0 +1,52 @@
+"""`dgsn-corpus explain`: the text the rules saw, line by line, each removal marked with its rule
+id, beside the clean result. Users read this to trust (or report) a removal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cleaners.clean import explain_html, explain_text
+from cleaners.document import Document
+from cleaners.readers import RawItem, decode_item
+from cleaners.strip import PREAMBLE_OFFSET
+
+KEPT, DROPPED, CUT = "  ", "- ", "~ "
+
+
+def explain_item(item: RawItem) -> tuple[Document, str]:
+    if item.kind == "html":
+        return explain_html(item.content, url=item.url, encoding=item.charset)
+    return explain_text(decode_item(item))
+
+
+def render(doc: Document, seen: str, width: int = 100) -> Iterator[str]:
+    """Lines of the report: a header, the preamble removals, then every line of `seen` marked
+    kept, dropped (whole line) or cut (a span), with the rule ids at the right."""
+    yield f"=== {doc.url or doc.raw_path or doc.doc_id}  [{doc.language}]  title: {doc.title!r}"
+    for r in doc.removed:
+        if r.offset == PREAMBLE_OFFSET:
+            yield f"{DROPPED}{_short(r.text, width)}  « {r.rule} (before <html>)"
+    offset = 0
+    for line in seen.split("\n"):
+        end = offset + len(line)
+        hits = [r for r in doc.removed if r.offset != PREAMBLE_OFFSET and offset <= r.offset <= end and r.text
+                and r.text.strip() in line]
+        if not hits:
+            yield f"{KEPT}{_short(line, width)}"
+        elif any(r.text.strip() == line.strip() for r in hits):
+            rules = ", ".join(dict.fromkeys(r.rule for r in hits))
+            yield f"{DROPPED}{_short(line, width)}  « {rules}"
+        else:
+            marked = line
+            for r in hits:
+                marked = marked.replace(r.text.strip(), f"⟦{r.text.strip()}⟧", 1)
+            yield f"{CUT}{_short(marked, width)}  « {', '.join(dict.fromkeys(r.rule for r in hits))}"
+        offset = end + 1
+    if doc.credits:
+        yield f"credits moved to metadata: {', '.join(doc.credits)}"
+    yield f"--- clean text ({doc.word_count} words):"
+    yield from doc.text.split("\n")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
