@@ -10,7 +10,7 @@ from cleaners.extract import extract
 from cleaners.language import identify_document
 from cleaners.strip import Stripper
 from cleaners.topics import match_topics
-from cleaners.unicode import decode_bytes, repair
+from cleaners.unicode import decode_bytes, remove_arabic_marks, repair
 
 
 @lru_cache(maxsize=1)
@@ -24,18 +24,21 @@ _TAGS = re.compile(r"<[^>]{0,200}>")
 
 
 def clean_text(text: str, url: str | None = None, *, title: str | None = None,
-               **fields: object) -> Document:
+               strip_arabic_marks: bool = False, **fields: object) -> Document:
     """Clean a text dump (one article). A known `title` is used instead of detecting a headline;
     re-cleaning a Document's own text with its title gives the same Document text."""
-    return _clean(text, url, title, [], fields)
+    return _clean(text, url, title, [], fields, strip_arabic_marks)
 
 
 def _clean(text: str, url: str | None, title: str | None, removed: list[Removal],
-           fields: dict[str, object]) -> Document:
+           fields: dict[str, object], strip_arabic_marks: bool = False) -> Document:
     repaired = repair(text)
     title = repair(title) or None if title else None
     result = _stripper().strip(repaired, title=title)
     result.removed[:0] = removed
+    if strip_arabic_marks:  # after the rules, so removal offsets still point into `repaired`
+        result.text = remove_arabic_marks(result.text)
+        result.title = remove_arabic_marks(result.title) if result.title else None
     language, score, languages = identify_document(result.text)
     topics, terms = match_topics(f"{result.title or ''}\n{result.text}")
     doc = Document(url=url, title=result.title, text=result.text, language=language,
@@ -48,9 +51,10 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
 
 
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
-               **fields: object) -> Document:
-    """Extract the main text and metadata of a page, then clean it like a text dump."""
-    doc, _ = _clean_html(html, url, encoding, fields)
+               strip_arabic_marks: bool = False, **fields: object) -> Document:
+    """Extract the main text and metadata of a page, then clean it like a text dump.
+    `strip_arabic_marks` removes tatweel and harakat (off: Arabic letters are kept as written)."""
+    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks)
     return doc
 
 
@@ -64,7 +68,7 @@ def explain_text(text: str) -> tuple[Document, str]:
 
 
 def _clean_html(html: str | bytes, url: str | None, encoding: str | None,
-                fields: dict[str, object]) -> tuple[Document, str]:
+                fields: dict[str, object], strip_arabic_marks: bool = False) -> tuple[Document, str]:
     if isinstance(html, bytes):
         html = decode_bytes(html, encoding)
     preamble_removed: list[Removal] = []
@@ -77,6 +81,6 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None,
     extra = dict(canonical_url=ex.canonical_url, authors=ex.authors, published_at=ex.published_at,
                  modified_at=ex.modified_at, tags=ex.tags)
     extra.update({k: v for k, v in fields.items() if v is not None})
-    doc = _clean(ex.text, url, ex.title, preamble_removed, extra)
+    doc = _clean(ex.text, url, ex.title, preamble_removed, extra, strip_arabic_marks)
     doc.site_name = doc.site_name or ex.site_name
     return doc, repair(ex.text)

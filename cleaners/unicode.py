@@ -48,6 +48,14 @@ def repair(text: str) -> str:
     return "\n".join(out).strip("\n")
 
 
+_ARABIC_MARKS = re.compile("[\u0640\u064b-\u0652\u0670]")  # tatweel, tanwin, harakat, shadda, sukun
+
+
+def remove_arabic_marks(text: str) -> str:
+    """Opt-in: tatweel and short-vowel marks off (كتــابٌ -> كتاب). Never applied by default."""
+    return _ARABIC_MARKS.sub("", text)
+
+
 def _valid_codec(name: str | None) -> str | None:
     if not name:
         return None

@@ -46,3 +46,12 @@ def test_mixed_language_document_is_flagged() -> None:
     mixed = clean_text(f"{fr}\n{ar}\n{fr}")
     assert mixed.language == "fr" and mixed.languages == ["fr", "ar"]
     assert clean_text(f"{fr}\n{fr}").languages == ["fr"]
+
+
+def test_arabic_marks_kept_by_default_and_removed_on_request() -> None:
+    from cleaners import clean_text
+
+    text = "أعلنت المديريةُ العامة للأمن الوطنـــي عن توقيف شخص مبحوث عنه دولياً بمدينة طنجة يوم الاثنين."
+    assert clean_text(text).text == text
+    stripped = clean_text(text, strip_arabic_marks=True).text
+    assert "الوطني" in stripped and "ـ" not in stripped and "ُ" not in stripped and "ً" not in stripped
