@@ -87,10 +87,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
 def is_mostly_text(text: str) -> bool:
-    """Binary garbage labelled as text has many control characters; real pages have few."""
+    """Binary garbage labelled as text decodes to many control or replacement characters; real
+    pages have almost none."""
     sample = text[:20_000]
-    if not sample:
-        return True
-    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
-    return bad / len(sample) < 0.05
+    return not sample or len(_CONTROL.findall(sample)) / len(sample) < 0.05
