@@ -55,7 +55,7 @@ def make_warc(directory: Path, megabytes: int, kb: int) -> Path:
     rng = random.Random(megabytes)
     with WarcFileWriter(directory, prefix=f"bench-{megabytes}mb", max_bytes=1 << 40) as w:
         n = 0
-        while w._fh is None or w._fh.tell() < megabytes * 1024 * 1024:
+        while n == 0 or w.current_size < megabytes * 1024 * 1024:
             n += 1
             w.write_response(f"https://bench.example/{n}", 200, "OK", [("Content-Type", "text/html")], page(rng, n, kb))
     return w.closed_files[0]

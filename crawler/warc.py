@@ -48,6 +48,11 @@ class WarcFileWriter:
         """Final name (without `.open`) of the file being written."""
         return self._path.with_suffix("") if self._path else None
 
+    @property
+    def current_size(self) -> int:
+        """Bytes written to the open file so far (0 when none is open)."""
+        return self._fh.tell() if self._fh is not None else 0
+
     def _open(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         while True:
