@@ -13,13 +13,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from cleaners.pipeline import clean_items
 from cleaners.readers import InputError, ReadStats, expand_inputs, iter_items
-from corpus.store import CorpusError, CorpusStore
+
+if TYPE_CHECKING:
+    from corpus.store import CorpusStore
 
 EXIT_USAGE = 2
 MAX_PROBLEMS_SHOWN = 20
@@ -120,6 +122,8 @@ def build(inputs: tuple[str, ...], corpus_dir: Path) -> None:
 
 
 def _store(corpus_dir: Path) -> CorpusStore:
+    from corpus.store import CorpusStore  # deltalake and pyarrow load only for corpus commands
+
     store = CorpusStore(corpus_dir)
     if not store.exists():
         _fail(f"no corpus at {corpus_dir}")
@@ -153,6 +157,7 @@ def versions(corpus_dir: Path, as_json: bool) -> None:
 def export(corpus_dir: Path, version: int | None, fmt: str, out: Path) -> None:
     """Write one version's documents to OUT as JSONL or Parquet."""
     from corpus.export import export as run_export
+    from corpus.store import CorpusError
 
     _store(corpus_dir)
     try:
