@@ -66,6 +66,7 @@ class Outlet:
     articles: list[Article] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     hits: Counter[str] = field(default_factory=Counter)
+    user_agents: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -357,6 +358,7 @@ def _handler(outlets: SampleOutlets, outlet: Outlet | None) -> type[BaseHTTPRequ
                 return
             with outlet.lock:
                 outlet.hits[parts.path] += 1
+                outlet.user_agents[self.headers.get("User-Agent", "")] += 1
             self._route(outlet, parts.path, parse_qs(parts.query))
 
         def _route(self, o: Outlet, path: str, query: dict[str, list[str]]) -> None:

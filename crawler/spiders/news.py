@@ -68,8 +68,10 @@ class NewsSpider(scrapy.Spider):
         self.source = registry[source_id]
         self.allowed_domains = list(self.source.allowed_domains)
         polite = self.source.politeness
-        if "download_delay" in polite:
+        if "download_delay" in polite:  # read by Scrapy's downloader for this spider's slots
             self.download_delay = float(polite["download_delay"])
+        if "user_agent" in polite:  # read by Scrapy's UserAgentMiddleware
+            self.user_agent = str(polite["user_agent"])
         workdir = Path(settings.get("DGSN_WORKDIR"))
         self.run_id = settings.get("DGSN_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.raw_dir = str(workdir / "raw" / self.run_id)

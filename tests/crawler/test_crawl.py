@@ -232,3 +232,20 @@ def test_revisits_are_conditional_requests_answered_304(tmp_path: Path, outlets:
                     statuses[record.http_headers.get_statuscode()] += 1
     # articles send ETag and Last-Modified, so each revisit is a 304; the fault pages send neither
     assert statuses["304"] == len([a for a in news.articles if is_on_topic(a.title)])
+
+
+def test_default_user_agent_and_a_per_source_override(tmp_path: Path, outlets: SampleOutlets) -> None:
+    import yaml
+
+    registry = outlets.registry(tmp_path / "sources.yaml")
+    data = yaml.safe_load(registry.read_text(encoding="utf-8"))
+    for entry in data["sources"]:
+        if entry["id"] == "sample-mapexpress-fr":
+            entry["politeness"] = {"user_agent": "example-research-bot/2 (+https://example.org/contact)"}
+    registry.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    proc = run(crawl_cmd(tmp_path / "w", registry, "--source", "sample-mapexpress-fr", "--source", "sample-le360-fr"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(outlets.outlets["mapexpress-fr"].user_agents) == {"example-research-bot/2 (+https://example.org/contact)"}
+    (default,) = outlets.outlets["le360-fr"].user_agents
+    assert default.startswith("dgsn-corpus/") and "+http" in default
+    assert not outlets.outlets["7news-en"].user_agents  # --source limits the crawl
