@@ -51,10 +51,11 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
 
 
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
-               strip_arabic_marks: bool = False, **fields: object) -> Document:
+               captions: bool = True, strip_arabic_marks: bool = False, **fields: object) -> Document:
     """Extract the main text and metadata of a page, then clean it like a text dump.
-    `strip_arabic_marks` removes tatweel and harakat (off: Arabic letters are kept as written)."""
-    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks)
+    `captions` keeps image captions as paragraphs; `strip_arabic_marks` removes tatweel and
+    harakat (off: Arabic letters are kept as written)."""
+    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions)
     return doc
 
 
@@ -67,8 +68,8 @@ def explain_text(text: str) -> tuple[Document, str]:
     return clean_text(text), repair(text)
 
 
-def _clean_html(html: str | bytes, url: str | None, encoding: str | None,
-                fields: dict[str, object], strip_arabic_marks: bool = False) -> tuple[Document, str]:
+def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields: dict[str, object],
+                strip_arabic_marks: bool = False, captions: bool = True) -> tuple[Document, str]:
     if isinstance(html, bytes):
         html = decode_bytes(html, encoding)
     preamble_removed: list[Removal] = []
@@ -77,7 +78,7 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None,
         preamble = repair(_TAGS.sub("", html[:start.start()]))
         preamble_removed = _stripper().classify_preamble(preamble)
         html = html[start.start():]
-    ex = extract(html, url=url)
+    ex = extract(html, url=url, captions=captions)
     extra = dict(canonical_url=ex.canonical_url, authors=ex.authors, published_at=ex.published_at,
                  modified_at=ex.modified_at, tags=ex.tags)
     extra.update({k: v for k, v in fields.items() if v is not None})

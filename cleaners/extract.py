@@ -101,12 +101,26 @@ def parse_html(html: str) -> etree._Element | None:
         return None
 
 
-def extract(html: str, url: str | None = None) -> Extracted:
+def expose_captions(tree: etree._Element, keep: bool) -> None:
+    """trafilatura drops <figure> captions with the images; as paragraphs they are kept (the
+    default: a caption often carries facts), or they are removed outright."""
+    for caption in list(tree.iter("figcaption")):
+        if keep:
+            caption.tag = "p"
+            parent = caption.getparent()
+            if parent is not None and parent.tag == "figure":
+                parent.tag = "div"
+        else:
+            _drop_tree(caption)
+
+
+def extract(html: str, url: str | None = None, captions: bool = True) -> Extracted:
     tree = parse_html(html)
     if tree is None:
         return Extracted()
     modified = modified_date(tree)
     prune_chrome(tree)
+    expose_captions(tree, captions)
     result = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params={"original_date": True, "extensive_search": False,

@@ -42,3 +42,18 @@ def test_binary_garbage_labelled_html_is_dropped_with_a_reason() -> None:
     stats = ReadStats()
     assert list(clean_items([_item(garbage)], stats)) == []
     assert stats.counts["dropped:binary"] == 1
+
+
+def test_captions_pull_quotes_and_subheadings_are_kept_captions_configurable() -> None:
+    body = PARA * 2
+    html = ("<html><body><article><h1>Police arrest a suspect in Tangier</h1>" + body +
+            "<h2>Cooperation with partners</h2>" + body.replace("Monday", "Friday") +
+            "<figure><img src='a.jpg'><figcaption>Officers at the port of Tanger Med</figcaption></figure>"
+            "<blockquote class='pullquote'>We will not stop until every network is dismantled, the director said."
+            "</blockquote>" + body.replace("Monday", "Sunday") + "</article></body></html>")
+    doc = clean_html(html)
+    lines = doc.text.split("\n")
+    assert "Cooperation with partners" in lines
+    assert "Officers at the port of Tanger Med" in lines
+    assert any(line.startswith("We will not stop") for line in lines)
+    assert "Officers at the port of Tanger Med" not in clean_html(html, captions=False).text
