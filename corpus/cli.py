@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -276,7 +277,24 @@ def demo(workdir: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="dgsn-corpus")
+    try:
+        cli(prog_name="dgsn-corpus")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    if "deltalake" not in sys.modules:
+        sys.exit(code)
+    # delta-rs and Arrow leave native threads behind; tearing them down at interpreter exit
+    # sometimes aborts the process ("terminate called without an active exception", SIGABRT)
+    # after all work is done. Everything is written and flushed here, so leave without it.
+    if isinstance(code, str):
+        click.echo(code, err=True)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
