@@ -89,10 +89,6 @@ class ReadStats:
         self.problems.append(problem)
         log.info("bad record %s", problem)
 
-    def merge(self, other: ReadStats) -> None:
-        self.counts.update(other.counts)
-        self.problems.extend(other.problems)
-
 
 def detect_format(path: Path) -> str | None:
     name = path.name.lower()

@@ -145,10 +145,6 @@ class CrawlState:
         row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
 
-    def fetched_warc_positions(self) -> set[tuple[str, int]]:
-        return {(f, o) for f, o in self.db.execute(
-            "SELECT warc_file, warc_offset FROM urls WHERE warc_file IS NOT NULL")}
-
     # -- runs ----------------------------------------------------------------------------------
     def start_run(self, run_id: str, source: str, when: datetime | None = None) -> None:
         self.db.execute("INSERT OR REPLACE INTO runs (run_id, source, started_at) VALUES (?, ?, ?)",
