@@ -27,11 +27,12 @@ def clean_text(text: str, url: str | None = None, *, title: str | None = None,
                strip_arabic_marks: bool = False, **fields: object) -> Document:
     """Clean a text dump (one article). A known `title` is used instead of detecting a headline;
     re-cleaning a Document's own text with its title gives the same Document text."""
-    return _clean(text, url, title, [], fields, strip_arabic_marks)
+    return _clean(text, url, title, [], fields, strip_arabic_marks)[0]
 
 
 def _clean(text: str, url: str | None, title: str | None, removed: list[Removal],
-           fields: dict[str, object], strip_arabic_marks: bool = False) -> Document:
+           fields: dict[str, object], strip_arabic_marks: bool = False) -> tuple[Document, str]:
+    """The Document, and the repaired text the rules ran over (removal offsets point into it)."""
     repaired = repair(text)
     title = repair(title) or None if title else None
     result = _stripper().strip(repaired, title=title)
@@ -47,7 +48,7 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
     for name, value in fields.items():
         if value is not None and hasattr(doc, name):
             setattr(doc, name, value)
-    return doc.finalize()
+    return doc.finalize(), repaired
 
 
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
@@ -65,7 +66,7 @@ def explain_html(html: str | bytes, url: str | None = None, encoding: str | None
 
 
 def explain_text(text: str) -> tuple[Document, str]:
-    return clean_text(text), repair(text)
+    return _clean(text, None, None, [], {})
 
 
 def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields: dict[str, object],
@@ -82,6 +83,6 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
     extra = dict(canonical_url=ex.canonical_url, authors=ex.authors, published_at=ex.published_at,
                  modified_at=ex.modified_at, tags=ex.tags)
     extra.update({k: v for k, v in fields.items() if v is not None})
-    doc = _clean(ex.text, url, ex.title, preamble_removed, extra, strip_arabic_marks)
+    doc, repaired = _clean(ex.text, url, ex.title, preamble_removed, extra, strip_arabic_marks)
     doc.site_name = doc.site_name or ex.site_name
-    return doc, repair(ex.text)
+    return doc, repaired

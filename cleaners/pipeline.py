@@ -45,7 +45,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def clean_item(item: RawItem) -> Document:
+def clean_item(item: RawItem, text: str | None = None) -> Document:
+    """`text`: the item already decoded (saves decoding it again)."""
+    text = decode_item(item) if text is None else text
     fields = dict(
         fetched_at=item.fetched_at, warc_record_id=item.warc_record_id, raw_path=item.raw_path,
         raw_format=item.raw_format, raw_offset=item.raw_offset, raw_sha256=item.raw_sha256,
@@ -54,23 +56,24 @@ def clean_item(item: RawItem) -> Document:
     if item.raw_format == "warc":
         fields.update(warc_file=item.raw_path, warc_offset=item.raw_offset)
     if item.kind == "html":
-        doc = clean_html(item.content, url=item.url, encoding=item.charset, **fields)
+        doc = clean_html(text, url=item.url, **fields)
         if item.title and not doc.title:
             doc.title = item.title
         return doc
-    return clean_text(decode_item(item), url=item.url, title=item.title, **fields)
+    return clean_text(text, url=item.url, title=item.title, **fields)
 
 
 def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT) -> Iterator[Document]:
     for item in items:
         where = f"{item.raw_path}@{item.raw_offset}"
-        if not is_mostly_text(decode_item(item)[:20_000]):
+        text = decode_item(item)
+        if not is_mostly_text(text):
             stats.counts["dropped:binary"] += 1
             log.info("dropped binary content %s (%s)", where, item.url)
             continue
         try:
             with time_limit(time_limit_s):
-                doc = clean_item(item)
+                doc = clean_item(item, text)
         except DocumentTimeout as exc:
             stats.counts["dropped:timeout"] += 1
             stats.bad(item.raw_path, item.raw_offset, f"cleaning {exc}; skipped")

@@ -82,17 +82,21 @@ class AlreadyFetched(IgnoreRequest):
     """A redirect leads to a page the crawl state has, unchanged: it is not fetched again."""
 
 
-class RedirectStateMiddleware:
-    """Records article redirects before RedirectMiddleware follows them (it sits just above it):
-    the target may be fetched under its own URL, so without this the redirecting URL would look
-    new to every run."""
+class _SpiderStateMiddleware:
+    """Base of the two crawl-state middlewares: they work on the running spider's state."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RedirectStateMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> _SpiderStateMiddleware:
         return cls(crawler)
+
+
+class RedirectStateMiddleware(_SpiderStateMiddleware):
+    """Records article redirects before RedirectMiddleware follows them (it sits just above it):
+    the target may be fetched under its own URL, so without this the redirecting URL would look
+    new to every run."""
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("dgsn_article") and response.status in (301, 302, 303, 307, 308):
@@ -107,13 +111,9 @@ class RedirectStateMiddleware:
         return response
 
 
-class CrawlStateMiddleware:
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CrawlStateMiddleware:
-        return cls(crawler)
+class CrawlStateMiddleware(_SpiderStateMiddleware):
+    """Records each final article response (after redirects and decompression); the URLs of a
+    redirect chain were recorded by RedirectStateMiddleware on the way."""
 
     def process_response(self, request: Request, response: Response) -> Response:
         if not request.meta.get("dgsn_article") or 300 <= response.status < 400 and response.status != 304:
@@ -121,15 +121,12 @@ class CrawlStateMiddleware:
         spider = self.crawler.spider
         warc = request.meta.get("warc") or {}
         status = response.status
-        # Every URL of a redirect chain is recorded: the next run may discover any of them.
-        urls = dict.fromkeys([*(request.meta.get("redirect_urls") or []), request.url])
-        content_hash = hashlib.sha256(response.body).hexdigest() if status == 200 else None
-        changes = [spider.state.record_fetch(
-            url, spider.source_id, status, etag=_one(response, b"ETag"),
-            last_modified=_one(response, b"Last-Modified"), content_hash=content_hash,
+        request.meta["dgsn_change"] = spider.state.record_fetch(
+            request.url, spider.source_id, status, etag=_one(response, b"ETag"),
+            last_modified=_one(response, b"Last-Modified"),
+            content_hash=hashlib.sha256(response.body).hexdigest() if status == 200 else None,
             warc_file=warc.get("file"), warc_offset=warc.get("offset"),
-        ) for url in urls]
-        request.meta["dgsn_change"] = changes[0]
+        )
         return response
 
 
