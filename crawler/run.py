@@ -79,6 +79,8 @@ def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
                 body = record.content_stream().read()
                 if getattr(record.raw_stream, "limit", 0):
                     break  # torn uncompressed record
+                # warcio keeps the record's extent in member_info once read to its end; it has no
+                # public call for "where does this record end" (the reader uses it.offset too).
                 it.read_to_end(record)
                 end = offset + it.member_info[1]
                 http = record.http_headers
