@@ -79,10 +79,10 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
         preamble = repair(_TAGS.sub("", html[:start.start()]))
         preamble_removed = _stripper().classify_preamble(preamble)
         html = html[start.start():]
-    ex = extract(html, url=url, captions=captions)
-    extra = dict(canonical_url=ex.canonical_url, authors=ex.authors, published_at=ex.published_at,
-                 modified_at=ex.modified_at, tags=ex.tags)
+    text, meta = extract(html, url=url, captions=captions)
+    extra = dict(canonical_url=meta.canonical_url, authors=meta.authors, published_at=meta.published_at,
+                 modified_at=meta.modified_at, section=meta.section, tags=meta.tags)
     extra.update({k: v for k, v in fields.items() if v is not None})
-    doc, repaired = _clean(ex.text, url, ex.title, preamble_removed, extra, strip_arabic_marks)
-    doc.site_name = doc.site_name or ex.site_name
+    doc, repaired = _clean(text, url, meta.title, preamble_removed, extra, strip_arabic_marks)
+    doc.site_name = doc.site_name or meta.site_name
     return doc, repaired

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-CLEANER_VERSION = "0.1.0"
+CLEANER_VERSION = "0.2.0"
 
 # Query parameters that never change what a news page shows.
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)
@@ -60,6 +60,7 @@ class Document:
     raw_offset: int | None = None
     raw_sha256: str | None = None
     site_name: str | None = None
+    section: str | None = None  # the outlet's own section (article:section, JSON-LD articleSection)
     tags: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)  # per-paragraph check; >1 = mixed-language

@@ -1,40 +1,16 @@
-"""HTML stage: prune known theme chrome from the DOM, then extract main text and metadata with
-trafilatura (dates through htmldate, markup only: the extensive text search costs more than the
-rest of the cleaning and news pages carry their dates in meta tags)."""
+"""HTML stage: read the page metadata, prune known theme chrome from the DOM, then extract the
+main text with trafilatura."""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import lru_cache
 
 import trafilatura
 from lxml import etree
 from trafilatura.utils import load_html
 
+from cleaners.metadata import Metadata, extract_metadata
 from cleaners.rules import load_data
-
-
-@dataclass
-class Extracted:
-    text: str = ""
-    title: str | None = None
-    authors: list[str] = field(default_factory=list)
-    published_at: str | None = None
-    modified_at: str | None = None
-    site_name: str | None = None
-    canonical_url: str | None = None
-    tags: list[str] = field(default_factory=list)
-
-
-_MODIFIED_META = etree.XPath(
-    "//meta[@property='article:modified_time' or @property='og:updated_time' or @name='last-modified'"
-    " or @itemprop='dateModified']/@content"
-)
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
-_DATE_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
 
 
 @lru_cache(maxsize=1)
@@ -43,15 +19,25 @@ def _prune_config() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(data["ids"]), frozenset(data["classes"])
 
 
+# Elements that never hold article text. trafilatura drops them too, but only after copying the
+# tree (twice) and handing it to readability: dropping them first makes every later step cheaper.
+# JSON-LD stays: trafilatura's baseline reads `articleBody` from it.
+_NO_TEXT = frozenset({"script", "style", "svg", "template", "link", "meta"})
+
+
 def prune_chrome(tree: etree._Element) -> int:
-    """Remove chrome containers; one pass over the elements (an XPath per selector costs more
-    than the whole extraction on large pages)."""
+    """Remove chrome containers and elements without text; one pass over the elements (an XPath
+    per selector costs more than the whole extraction on large pages)."""
     ids, classes = _prune_config()
     doomed = []
     for el in tree.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        if el.get("id") in ids or (cls := el.get("class")) and not classes.isdisjoint(cls.split()):
+        if tag in _NO_TEXT:
+            if tag != "script" or el.get("type") != "application/ld+json":
+                doomed.append(el)
+        elif el.get("id") in ids or (cls := el.get("class")) and not classes.isdisjoint(cls.split()):
             doomed.append(el)
     for el in doomed:
         _drop_tree(el)
@@ -70,26 +56,6 @@ def _drop_tree(el: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + el.tail
     parent.remove(el)
-
-
-def _iso(value: str) -> str | None:
-    value = value.strip()
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value
-
-
-def modified_date(tree: etree._Element) -> str | None:
-    for value in _MODIFIED_META(tree):
-        if (iso := _iso(str(value))) is not None:
-            return iso
-    for script in _JSON_LD(tree):
-        m = _DATE_MODIFIED.search(str(script))
-        if m and (iso := _iso(json.loads(f'"{m.group(1)}"'))) is not None:
-            return iso
-    return None
 
 
 def parse_html(html: str) -> etree._Element | None:
@@ -114,30 +80,15 @@ def expose_captions(tree: etree._Element, keep: bool) -> None:
             _drop_tree(caption)
 
 
-def extract(html: str, url: str | None = None, captions: bool = True) -> Extracted:
+def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[str, Metadata]:
+    """Main text and metadata of a page (metadata is read before pruning: some of it lives in
+    containers the pruning removes, such as bylines)."""
     tree = parse_html(html)
     if tree is None:
-        return Extracted()
-    modified = modified_date(tree)
+        return "", Metadata()
+    metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)
-    result = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        date_extraction_params={"original_date": True, "extensive_search": False,
-                                "max_date": date.today().isoformat()},
-    )
-    if result is None:
-        return Extracted()
-    meta = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    authors = [a.strip() for a in (meta.get("author") or "").split(";") if a.strip()]
-    tags = [t.strip() for t in (meta.get("tags") or []) + (meta.get("categories") or []) if t and t.strip()]
-    return Extracted(
-        text=meta.get("text") or "",
-        title=meta.get("title") or None,
-        authors=authors,
-        published_at=meta.get("date") or None,
-        modified_at=modified,
-        site_name=meta.get("sitename") or None,
-        canonical_url=meta.get("url") or None,
-        tags=list(dict.fromkeys(tags)),
-    )
+    result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                                         include_tables=True)
+    return (result.text or "") if result is not None else "", metadata

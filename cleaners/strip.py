@@ -19,6 +19,9 @@ _TOKEN_SPLIT = re.compile(r"[\s|·•/,]+")
 _SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
 _MAX_SPAN_PASSES = 10
+# Line rules remove chrome lines (share rows, read-also links, cookie notices), all far shorter
+# than this; a longer line is a paragraph and skips them (folding it is most of their cost).
+LINE_RULE_MAX_CHARS = 600
 PREAMBLE_OFFSET = -1  # removals from text printed before <html>, outside the extracted text
 
 
@@ -69,6 +72,16 @@ class Stripper:
                 self.span_rules.append((rule, None))
             else:
                 self.line_rules.append(rule)
+        # Each span regex with ^ and $ at line ends, to ask once per text which rules can match
+        # at all (the patterns have no lookaround that a newline could change from a miss into a
+        # match or back; a hit here is only a candidate).
+        self._probes = [re.compile((sc.regex if sc else r.pattern).pattern,  # type: ignore[union-attr]
+                                   (sc.regex if sc else r.pattern).flags | re.M)  # type: ignore[union-attr]
+                        for r, sc in self.span_rules]
+        self._phrases = frozenset().union(*(r.phrases for r in self.line_rules))
+        # Line patterns in multiline mode, asked once over all the lines of a text.
+        self._line_probes = {r.id: re.compile(r.pattern.pattern, r.pattern.flags | re.M)
+                             for r in self.line_rules if r.pattern is not None}
         cfg = structure_config()
         self.home_words: list[str] = cfg["breadcrumb_home"]
         self.crumb_seps: list[str] = cfg["breadcrumb_separators"]
@@ -76,11 +89,18 @@ class Stripper:
         self.suffix_max = int(cfg["site_suffix_max_words"])
 
     # -- span rules -----------------------------------------------------------------------------
-    def _apply_spans(self, line: _Line, first: bool, language: str | None,
-                     removed: list[Removal], credits: list[str]) -> None:
+    def _candidates(self, text: str) -> list[tuple[Rule, ShortcodeRule | None]]:
+        """The span rules that match somewhere in `text`: lines of an unchanged text need no other."""
+        folded = text.casefold()
+        return [rule for rule, probe in zip(self.span_rules, self._probes, strict=True)
+                if (not rule[0].requires or any(r in folded for r in rule[0].requires)) and probe.search(text)]
+
+    def _apply_spans(self, line: _Line, first: bool, language: str | None, removed: list[Removal],
+                     credits: list[str], candidates: list[tuple[Rule, ShortcodeRule | None]] | None = None) -> None:
+        rules = self.span_rules if candidates is None else candidates
         for _ in range(_MAX_SPAN_PASSES):
             changed = False
-            for rule, shortcode in self.span_rules:
+            for rule, shortcode in rules:
                 if not rule.applies_to(language) or (rule.where == "first") != first:
                     continue
                 regex = shortcode.regex if shortcode else rule.pattern
@@ -103,6 +123,7 @@ class Stripper:
                     changed = True
             if not changed:
                 return
+            rules = self.span_rules  # a cut can make any rule match the joined text
 
     # -- line rules -----------------------------------------------------------------------------
     @staticmethod
@@ -117,20 +138,25 @@ class Stripper:
         return bool(rule.pattern.search(raw if rule.raw else folded))
 
     def _apply_lines(self, lines: list[_Line], language: str | None, removed: list[Removal]) -> None:
-        rules = [r for r in self.line_rules if r.applies_to(language)]
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            if line.kept and line.text:
-                folded = fold_line(line.text)
-                key = folded.strip(EDGE_PUNCTUATION)
-                for rule in rules:
-                    if self._line_rule_match(rule, line.text, folded, key):
-                        self._drop(line, rule.id, removed)
-                        if rule.block:
-                            self._drop_block(lines, i + 1, rule.id, removed)
-                        break
-            i += 1
+        todo = [ln for ln in lines if ln.kept and ln.text and len(ln.text) <= LINE_RULE_MAX_CHARS]
+        if not todo:
+            return
+        folded = [fold_line(ln.text) for ln in todo]
+        joined = {False: "\n".join(folded), True: "\n".join(ln.text for ln in todo)}
+        # Pattern rules that match no line of the whole text need not be asked line by line.
+        rules = [r for r in self.line_rules if r.applies_to(language)
+                 and (r.kind != "pattern" or self._line_probes[r.id].search(joined[r.raw]))]
+        unlisted = [r for r in rules if r.kind != "lines"]  # for a line no phrase list holds
+        for line, fold in zip(todo, folded, strict=True):
+            if not line.kept:  # dropped with a block above it
+                continue
+            key = fold.strip(EDGE_PUNCTUATION)
+            for rule in rules if key in self._phrases else unlisted:
+                if self._line_rule_match(rule, line.text, fold, key):
+                    self._drop(line, rule.id, removed)
+                    if rule.block:
+                        self._drop_block(lines, lines.index(line) + 1, rule.id, removed)
+                    break
 
     def _drop_block(self, lines: list[_Line], start: int, rule_id: str, removed: list[Removal]) -> None:
         for line in lines[start:]:
@@ -230,9 +256,10 @@ class Stripper:
         for raw in text.split("\n"):
             lines.append(_Line(raw, offset))
             offset += len(raw) + 1
+        candidates = self._candidates(text)
         for line in lines:
             if line.text:
-                self._apply_spans(line, False, language, removed, credits)
+                self._apply_spans(line, False, language, removed, credits, candidates)
                 line.kept = bool(line.text)
         self._apply_lines(lines, language, removed)
         # Rules for the first line apply to the first line that survives the others, so that

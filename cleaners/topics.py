@@ -43,13 +43,16 @@ TOPICS: dict[str, dict[str, tuple[str, str]]] = {
 # cleaners.rules.norm_line. The patterns in TOPICS are written for this form.
 _MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي"})
+_AR_FORMS_ANY = re.compile("[أإآٱىؤئ]")
 _SPACE = re.compile(r"\s+")
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose or fold beyond case
+        return _SPACE.sub(" ", text.lower())
     # NFKD splits أ into ا + hamza mark (removed below); the translate catches precomposed forms left.
-    s = _MARKS.sub("", unicodedata.normalize("NFKD", text).casefold())
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", s).translate(_AR_FORMS))
+    s = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text).casefold()))
+    return _SPACE.sub(" ", s.translate(_AR_FORMS) if _AR_FORMS_ANY.search(s) else s)
 
 
 @lru_cache(maxsize=1)

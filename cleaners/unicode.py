@@ -36,7 +36,9 @@ def repair(text: str) -> str:
     # Invisible characters go before ftfy too: a soft hyphen can hide mojibake from it.
     text = _INVISIBLE.sub("", text)
     if _FTFY_NEEDED.search(text):
-        text = _INVISIBLE.sub("", ftfy.fix_text(text, _FTFY))
+        # ftfy fixes each line on its own anyway; lines it has nothing to fix only need NFC.
+        text = "\n".join(_INVISIBLE.sub("", ftfy.fix_text(line, _FTFY)) if _FTFY_NEEDED.search(line)
+                         else unicodedata.normalize("NFC", line) for line in text.split("\n"))
     else:
         text = unicodedata.normalize("NFC", text)
     text = _ODD_CLOSE.sub(r"\1”", text)

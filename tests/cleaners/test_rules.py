@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaners.rules import RuleError, _build, load_rules, norm_line
 from cleaners.strip import Stripper
@@ -183,3 +187,37 @@ def test_bad_rule_is_reported_with_file_and_id() -> None:
         _build("fam", {"id": "bad.one", "pattern": "(unclosed"}, "x.yaml")
     with pytest.raises(RuleError, match="x.yaml: a rule has no id"):
         _build("fam", {"lines": ["a"]}, "x.yaml")
+
+
+class _Everything(frozenset):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+class _AskEveryRule(Stripper):
+    """The stripper without its shortcuts (which rules can match at all, `requires` hints, the
+    phrase index): every rule asked on every line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._phrases = _Everything()
+        self._line_probes = {rid: re.compile("") for rid in self._line_probes}
+
+    def _candidates(self, text: str) -> list:
+        return self.span_rules
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([line for pair in CASES.values() for line in pair] + [BODY_EN, BODY_FR, BODY_AR]),
+                min_size=1, max_size=12),
+       st.sampled_from([" ", "", ". ", " (MAP)"]))
+def test_shortcuts_never_change_what_the_rules_remove(lines: list[str], glue: str) -> None:
+    text = repair("\n".join(line + glue for line in lines))
+    fast, slow = _STRIPPER.strip(text), _SLOW.strip(text)
+    assert fast.text == slow.text
+    assert [(r.rule, r.offset) for r in fast.removed] == [(r.rule, r.offset) for r in slow.removed]
+    assert fast.credits == slow.credits
+
+
+_STRIPPER = Stripper()
+_SLOW = _AskEveryRule()
