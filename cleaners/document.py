@@ -64,6 +64,7 @@ class Document:
     tags: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)  # per-paragraph check; >1 = mixed-language
+    topic_score: float | None = None  # topic term matches per 100 words (set by the corpus scope step)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

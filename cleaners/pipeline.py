@@ -63,7 +63,10 @@ def clean_item(item: RawItem, text: str | None = None) -> Document:
     return clean_text(text, url=item.url, title=item.title, **fields)
 
 
-def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT) -> Iterator[Document]:
+def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT,
+                keep_empty: bool = False) -> Iterator[Document]:
+    """Documents of the raw items. `keep_empty` yields documents that came out empty too (the
+    corpus build records them, with what the rules removed, in its rejected table)."""
     for item in items:
         where = f"{item.raw_path}@{item.raw_offset}"
         text = decode_item(item)
@@ -81,7 +84,7 @@ def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float 
         except Exception as exc:  # one bad page must not stop a run; it is reported by location
             stats.bad(item.raw_path, item.raw_offset, f"cleaning failed: {type(exc).__name__}: {exc}")
             continue
-        if doc.word_count < MIN_WORDS:
+        if doc.word_count < MIN_WORDS and not keep_empty:
             stats.counts["dropped:empty"] += 1
             log.info("dropped empty document %s (%s)", where, item.url)
             continue

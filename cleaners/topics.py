@@ -55,22 +55,39 @@ def _fold(text: str) -> str:
     return _SPACE.sub(" ", s.translate(_AR_FORMS) if _AR_FORMS_ANY.search(s) else s)
 
 
+Term = tuple[str, str, str, re.Pattern[str]]  # topic, label, prefilter word ("" for none), regex
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> list[tuple[str, str, str, re.Pattern[str]]]:
+def _compiled() -> list[Term]:
     return [(topic, label, word, re.compile(rx))
             for topic, terms in TOPICS.items() for label, (word, rx) in terms.items()]
 
 
-def match_topics(text: str) -> tuple[list[str], list[str]]:
-    """Topics found (sorted) and the term labels that matched (sorted)."""
+def compile_terms(topics: dict[str, dict[str, str]]) -> list[Term]:
+    """Extra topics from configuration: topic -> {label: regex over `fold`ed text}."""
+    return [(topic, label, "", re.compile(rx)) for topic, terms in topics.items() for label, rx in terms.items()]
+
+
+def fold(text: str) -> str:
+    """The form TOPICS' patterns are written for (and configured extra terms must be)."""
+    return _fold(text)
+
+
+def topic_hits(text: str, extra: list[Term] | tuple[Term, ...] = ()) -> dict[tuple[str, str], int]:
+    """(topic, label) -> number of matches in the text, for every term that matches."""
     folded = _fold(text)
-    topics: set[str] = set()
-    terms: set[str] = set()
-    for topic, label, word, rx in _compiled():
-        if word in folded and rx.search(folded):
-            topics.add(topic)
-            terms.add(label)
-    return sorted(topics), sorted(terms)
+    hits: dict[tuple[str, str], int] = {}
+    for topic, label, word, rx in [*_compiled(), *extra]:
+        if word in folded and (n := sum(1 for _ in rx.finditer(folded))):
+            hits[topic, label] = n
+    return hits
+
+
+def match_topics(text: str, extra: list[Term] | tuple[Term, ...] = ()) -> tuple[list[str], list[str]]:
+    """Topics found (sorted) and the term labels that matched (sorted)."""
+    hits = topic_hits(text, extra)
+    return sorted({t for t, _ in hits}), sorted({label for _, label in hits})
 
 
 def is_on_topic(*texts: str | None) -> bool:

@@ -1,13 +1,16 @@
-"""A build: raw dumps -> cleaned Documents -> exact dedup -> upsert by doc_id -> one new version.
+"""A build: raw dumps -> cleaned Documents -> scope -> exact dedup -> near-duplicate clusters ->
+upsert by doc_id -> one new version.
 
-Steps are small functions over lists of Documents; every document that does not make it into
-the table is counted with a reason in the commit metadata (never silently lost).
+Steps are small functions over lists of Documents. Every document that does not make it into the
+table goes to the `rejected` table with its reason, and every raw item that did not become a
+document is counted with a reason in the commit metadata: nothing is silently lost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +24,16 @@ from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from cleaners.pipeline import clean_items
 from cleaners.readers import ReadStats, expand_inputs, iter_items
-from corpus.schema import to_table
+from corpus.neardup import NearDupIndex
+from corpus.schema import SCHEMA, record_hash, to_table
+from corpus.scope import ScopeConfig, apply_scope
 from corpus.store import CorpusStore
+from crawler.lock import dir_lock
 
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_IN_METADATA = 200
+BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 
 
 @dataclass
@@ -36,6 +43,7 @@ class BuildReport:
     dropped: dict[str, int]
     read: dict[str, int]
     problems: list[str] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)
 
 
 def sha256_file(path: Path) -> str:
@@ -46,58 +54,97 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def dedup_batch(docs: list[Document], dropped: Counter[str]) -> list[Document]:
+Rejected = tuple[Document, str, str]  # the document, the reason, a detail (e.g. the doc_id it duplicates)
+
+
+def dedup_batch(docs: list[Document]) -> tuple[list[Document], list[Rejected]]:
     """One document per doc_id (the latest capture wins), then one per content_hash (the earliest
     published wins; ties broken by doc_id so the choice is stable)."""
+    rejected: list[Rejected] = []
     by_id: dict[str, Document] = {}
     for doc in docs:
         prev = by_id.get(doc.doc_id)
         if prev is not None:
-            dropped["same_doc_id_in_batch"] += 1
-            if (doc.fetched_at or "") < (prev.fetched_at or ""):
-                continue
+            older, doc = (doc, prev) if (doc.fetched_at or "") < (prev.fetched_at or "") else (prev, doc)
+            rejected.append((older, "superseded_capture", doc.doc_id))
         by_id[doc.doc_id] = doc
     ordered = sorted(by_id.values(), key=lambda d: (d.published_at or "9999", d.doc_id))
     by_hash: dict[str, Document] = {}
     for doc in ordered:
-        if doc.content_hash in by_hash:
-            dropped["duplicate_content"] += 1
-            log.info("exact duplicate %s of %s", doc.url or doc.raw_path, by_hash[doc.content_hash].doc_id)
+        if (kept := by_hash.get(doc.content_hash)) is not None:
+            rejected.append((doc, "duplicate_content", kept.doc_id))
             continue
         by_hash[doc.content_hash] = doc
-    return list(by_hash.values())
+    return list(by_hash.values()), rejected
 
 
-def plan_upserts(docs: list[Document], existing: pa.Table,
-                 dropped: Counter[str]) -> tuple[pa.Table, dict[str, int]]:
-    """Rows to write (new or changed), and counts against the current version."""
+def plan_upserts(docs: list[Document], existing: pa.Table) -> tuple[list[Document], list[Rejected], dict[str, int]]:
+    """Documents to write (new or changed), exact duplicates of other documents already in the
+    table, and counts against the current version."""
     current = {
         d: (h, r) for d, h, r in zip(existing.column("doc_id").to_pylist(),
                                       existing.column("content_hash").to_pylist(),
                                       existing.column("record_hash").to_pylist(), strict=True)
     }
     owner_of_hash = {h: d for d, (h, _) in current.items()}
-    table = to_table(docs)
-    keep: list[int] = []
+    write: list[Document] = []
+    rejected: list[Rejected] = []
     added = changed = unchanged = 0
-    for i, (doc_id, chash, rhash) in enumerate(zip(table.column("doc_id").to_pylist(),
-                                                   table.column("content_hash").to_pylist(),
-                                                   table.column("record_hash").to_pylist(), strict=True)):
-        owner = owner_of_hash.get(chash)
-        if owner is not None and owner != doc_id:
-            dropped["duplicate_content"] += 1
+    for doc in docs:
+        owner = owner_of_hash.get(doc.content_hash)
+        if owner is not None and owner != doc.doc_id:
+            rejected.append((doc, "duplicate_content", owner))
             continue
-        if doc_id not in current:
+        if doc.doc_id not in current:
             added += 1
-        elif current[doc_id][1] != rhash:
+        elif current[doc.doc_id][1] != record_hash(doc.to_dict()):
             changed += 1
         else:
             unchanged += 1
             continue
-        keep.append(i)
+        write.append(doc)
     counts = {"added": added, "changed": changed, "removed": 0, "unchanged": unchanged,
               "documents": len(current) + added}
-    return table.take(pa.array(keep, type=pa.int64())), counts
+    return write, rejected, counts
+
+
+def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
+    """The index saved with the current version, or one rebuilt from the table."""
+    version = store.latest_version()
+    if version is None:
+        return NearDupIndex(config.near_dup_threshold)
+    index = NearDupIndex.load(store.path, version, config.near_dup_threshold)
+    if index is None:
+        log.warning("no near-duplicate index for version %s: rebuilding it from the table", version)
+        index = NearDupIndex(config.near_dup_threshold)
+        table = store.read(version, columns=["doc_id", "text", "credits", "published_at"])
+        index.add(zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist(),
+                      (bool(c) for c in table.column("credits").to_pylist()),
+                      table.column("published_at").to_pylist(), strict=True))
+    return index
+
+
+def recluster(index: NearDupIndex, write: list[Document], existing: pa.Table,
+              store: CorpusStore) -> tuple[pa.Table, int]:
+    """Place the documents being written in clusters; return the rows already in the table whose
+    cluster or canonical flag that changes (rewritten in the same commit), and their number."""
+    touched = index.add((d.doc_id, d.text, bool(d.credits), d.published_at or "") for d in write)
+    for doc in write:
+        doc.near_dup_cluster, doc.is_canonical = index.assignment(doc.doc_id)
+    writing = {d.doc_id for d in write}
+    now = {d: (c, k) for d, c, k in zip(existing.column("doc_id").to_pylist(),
+                                         existing.column("near_dup_cluster").to_pylist(),
+                                         existing.column("is_canonical").to_pylist(), strict=True)}
+    moved = {d: index.assignment(d) for d in index.cluster_members(touched) - writing if d in now}
+    moved = {d: a for d, a in moved.items() if a != now[d]}
+    if not moved:
+        return SCHEMA.empty_table(), 0
+    rows = store.read_rows(sorted(moved))
+    rows = rows.set_column(rows.schema.get_field_index("near_dup_cluster"), "near_dup_cluster",
+                           pa.array([moved[d][0] for d in rows.column("doc_id").to_pylist()], pa.string()))
+    rows = rows.set_column(rows.schema.get_field_index("is_canonical"), "is_canonical",
+                           pa.array([moved[d][1] for d in rows.column("doc_id").to_pylist()], pa.bool_()))
+    return rows, len(moved)
 
 
 def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
@@ -110,35 +157,64 @@ def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
     return [p for p in sorted(raw_dir.glob("*/*.warc.gz")) if str(p.resolve()) not in done]
 
 
-def build(inputs: Sequence[str | Path], corpus_dir: str | Path) -> BuildReport:
-    """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`."""
+def build(inputs: Sequence[str | Path], corpus_dir: str | Path, config: ScopeConfig | None = None,
+          wait: float = 0.0) -> BuildReport:
+    """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`.
+    One build at a time per corpus: another waits up to `wait` seconds, then raises
+    DirectoryLocked."""
+    config = config or ScopeConfig()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    build_id = uuid.uuid4().hex[:12]
     files = expand_inputs(inputs)  # raises InputError before any work is done
-    input_meta = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files]
-    stats = ReadStats()
-    docs = list(clean_items(iter_items(files, stats), stats))
-    dropped: Counter[str] = Counter({k.split(":", 1)[1]: v for k, v in stats.counts.items()
-                                     if k.startswith("dropped:")})
-    docs = dedup_batch(docs, dropped)
-    store = CorpusStore(corpus_dir)
-    if store.exists():
-        existing = store.read(columns=["doc_id", "content_hash", "record_hash"])
-    else:
-        existing = pa.table({"doc_id": pa.array([], pa.string()),
-                             "content_hash": pa.array([], pa.string()),
-                             "record_hash": pa.array([], pa.string())})
-    upserts, counts = plan_upserts(docs, existing, dropped)
-    read = {k: v for k, v in sorted(stats.counts.items()) if not k.startswith("dropped:")}
-    problems = [str(p) for p in stats.problems]
-    metadata: dict[str, Any] = {
-        "cleaner_version": CLEANER_VERSION,
-        "started_at": started,
-        "inputs": input_meta,
-        "counts": counts,
-        "dropped": dict(sorted(dropped.items())),
-        "read": read,
-        "problems": problems[:MAX_PROBLEMS_IN_METADATA],
-        "problems_total": len(problems),
-    }
-    version = store.commit(upserts, metadata)
-    return BuildReport(version, counts, dict(dropped), read, problems)
+    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"):
+        input_meta = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files]
+        stats = ReadStats()
+        rejected: list[Rejected] = []
+        kept: list[Document] = []
+        for doc in clean_items(iter_items(files, stats), stats, keep_empty=True):
+            reason = apply_scope(doc, config)
+            if reason:
+                rejected.append((doc, reason, ""))
+            else:
+                kept.append(doc)
+        dropped = {k.split(":", 1)[1]: v for k, v in stats.counts.items() if k.startswith("dropped:")}
+        kept, dups = dedup_batch(kept)
+        store = CorpusStore(corpus_dir)
+        existing = store.read(columns=["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical"]) \
+            if store.exists() else SCHEMA.empty_table()
+        write, dups_of_existing, counts = plan_upserts(kept, existing)
+        rejected += dups + dups_of_existing
+        index = near_dup_index(store, config)
+        moved, counts["reclustered"] = recluster(index, write, existing, store)
+        upserts = pa.concat_tables([to_table(write), moved.select(SCHEMA.names)]) if moved.num_rows \
+            else to_table(write)
+        read = {k: v for k, v in sorted(stats.counts.items()) if not k.startswith("dropped:")}
+        problems = [str(p) for p in stats.problems]
+        reasons = dict(sorted(Counter(reason for _, reason, _ in rejected).items()))
+        metadata: dict[str, Any] = {
+            "build_id": build_id,
+            "cleaner_version": CLEANER_VERSION,
+            "config_hash": config.digest(),
+            "started_at": started,
+            "inputs": input_meta,
+            "counts": counts,
+            "rejected": reasons,
+            "dropped": dict(sorted(dropped.items())),
+            "read": read,
+            "problems": problems[:MAX_PROBLEMS_IN_METADATA],
+            "problems_total": len(problems),
+        }
+        # The rejected rows first: if the build dies before its main commit, they carry a build_id
+        # that no version has, and readers of the rejected table skip them.
+        store.commit_rejected(rejected_table(rejected, build_id))
+        version = store.commit(upserts, metadata)
+        index.save(store.path, version)
+    return BuildReport(version, counts, dropped, read, problems, reasons)
+
+
+def rejected_table(rejected: list[Rejected], build_id: str) -> pa.Table:
+    table = to_table([doc for doc, _, _ in rejected])
+    n = table.num_rows
+    return (table.append_column("reason", pa.array([r for _, r, _ in rejected], pa.string()))
+            .append_column("detail", pa.array([d for _, _, d in rejected], pa.string()))
+            .append_column("build_id", pa.array([build_id] * n, pa.string())))

@@ -103,23 +103,51 @@ def explain(inputs: tuple[str, ...], width: int) -> None:
         click.echo("")
 
 
+_config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="Scope configuration (YAML: languages, min_words, near_dup_threshold, topics).")
+
+
+def _scope_config(config_file: Path | None):  # -> ScopeConfig
+    from corpus.scope import ConfigError, ScopeConfig
+
+    try:
+        return ScopeConfig.load(config_file)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float):  # -> BuildReport
+    from corpus.build import build as run_build
+    from crawler.lock import EXIT_LOCKED, DirectoryLocked
+
+    try:
+        return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait)
+    except InputError as exc:
+        _fail(str(exc))
+    except DirectoryLocked as exc:
+        _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
+
+
+def _print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
+    c = report.counts
+    click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
+               f"{c['removed']} removed, {c['unchanged']} unchanged, {c.get('reclustered', 0)} reclustered, "
+               f"{c['documents']} documents")
+    _print_stats({**report.read, **{f"dropped:{k}": v for k, v in report.dropped.items()},
+                  **{f"rejected:{k}": v for k, v in report.rejected.items()}}, report.problems)
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
               help="Directory of the corpus (a Delta table); created on the first build.")
-def build(inputs: tuple[str, ...], corpus_dir: Path) -> None:
+@_config_option
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
+def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, wait: float) -> None:
     """Clean INPUTS and commit them as one new version of the corpus."""
-    from corpus.build import build as run_build
-
-    try:
-        report = run_build(inputs, corpus_dir)
-    except InputError as exc:
-        _fail(str(exc))
-    c = report.counts
-    click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
-               f"{c['removed']} removed, {c['unchanged']} unchanged, {c['documents']} documents")
-    _print_stats({**report.read, **{f"dropped:{k}": v for k, v in report.dropped.items()}},
-                 report.problems)
+    _print_build(_run_build(list(inputs), corpus_dir, config_file, wait), corpus_dir)
 
 
 def _store(corpus_dir: Path) -> CorpusStore:
@@ -153,19 +181,101 @@ def versions(corpus_dir: Path, as_json: bool) -> None:
 @cli.command()
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--version", "version", type=int, default=None, help="Version (default: latest).")
+@click.option("--release", "release_name", default=None, help="A release name instead of --version.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), required=True)
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
-def export(corpus_dir: Path, version: int | None, fmt: str, out: Path) -> None:
-    """Write one version's documents to OUT as JSONL or Parquet."""
+@click.option("--compression", type=click.Choice(["none", "gzip", "zstd"]), default=None,
+              help="JSONL: none (default), gzip or zstd; Parquet: the column codec (default zstd).")
+@click.option("--shard-rows", type=int, default=100_000, show_default=True, help="Documents per file.")
+@click.option("--canonical-only", is_flag=True, help="One document per near-duplicate cluster.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the files and manifest.json (replaced whole if it holds an export).")
+def export(corpus_dir: Path, version: int | None, release_name: str | None, fmt: str, compression: str | None,
+           shard_rows: int, canonical_only: bool, out: Path) -> None:
+    """Write one version's documents to OUT as JSONL or Parquet shards with a manifest."""
     from corpus.export import export as run_export
     from corpus.store import CorpusError
 
     _store(corpus_dir)
     try:
-        path = run_export(corpus_dir, out, fmt, version)
-    except CorpusError as exc:
+        path = run_export(corpus_dir, out, fmt, version, release=release_name, compression=compression,
+                          canonical_only=canonical_only, shard_rows=shard_rows)
+    except (CorpusError, ValueError) as exc:
         _fail(str(exc))
     click.echo(str(path))
+
+
+@cli.group()
+def release() -> None:
+    """Named versions: pinned for analysis, kept by vacuum."""
+
+
+@release.command("create")
+@click.argument("name")
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--version", "version", type=int, default=None, help="Version (default: latest).")
+def release_create(name: str, corpus_dir: Path, version: int | None) -> None:
+    """Name VERSION (default: the latest) of the corpus NAME."""
+    from corpus.store import CorpusError
+
+    try:
+        v = _store(corpus_dir).create_release(name, version)
+    except CorpusError as exc:
+        _fail(str(exc))
+    click.echo(f"release {name} = version {v}")
+
+
+@release.command("list")
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+def release_list(corpus_dir: Path) -> None:
+    """Every release with its version and when it was made."""
+    for name, info in _store(corpus_dir).releases().items():
+        click.echo(f"{name}\t{info['version']}\t{info['created_at']}")
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--show", "show_id", default=None, help="Print the text diff of this DOC_ID.")
+def diff(old: str, new: str, corpus_dir: Path, show_id: str | None) -> None:
+    """What changed from OLD to NEW (version numbers or release names)."""
+    import difflib
+
+    from corpus.store import CorpusError
+
+    store = _store(corpus_dir)
+    try:
+        a, b = store.resolve(old), store.resolve(new)
+    except CorpusError as exc:
+        _fail(str(exc))
+    if show_id is None:
+        changes = store.diff(a, b)
+        click.echo(f"version {a} -> {b}: " + ", ".join(f"{len(v)} {k}" for k, v in changes.items()))
+        for kind, ids in changes.items():
+            for doc_id in ids:
+                click.echo(f"{kind}\t{doc_id}")
+        return
+    texts = []
+    for v in (a, b):
+        rows = store.read_rows([show_id], v).to_pylist()
+        texts.append(f"{rows[0]['title'] or ''}\n\n{rows[0]['text']}".splitlines() if rows else [])
+    if not texts[0] and not texts[1]:
+        _fail(f"{show_id} is in neither version {a} nor {b}")
+    for line in difflib.unified_diff(texts[0], texts[1], f"{show_id}@v{a}", f"{show_id}@v{b}", lineterm=""):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--retention-hours", type=int, default=168, show_default=True,
+              help="Keep what versions younger than this need (released versions are always kept).")
+@click.option("--dry-run", is_flag=True, help="List the files that would be deleted.")
+def vacuum(corpus_dir: Path, retention_hours: int, dry_run: bool) -> None:
+    """Delete data files that no recent or released version needs."""
+    files = _store(corpus_dir).vacuum(retention_hours, dry_run)
+    for f in files:
+        click.echo(f)
+    click.echo(f"{len(files)} file(s) {'would be ' if dry_run else ''}deleted", err=True)
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -207,12 +317,12 @@ def _crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...]
 
 @contextmanager
 def _locked(workdir: Path) -> Iterator[None]:
-    from crawler.run import EXIT_LOCKED, WorkdirLocked, workdir_lock
+    from crawler.lock import EXIT_LOCKED, DirectoryLocked, workdir_lock
 
     try:
         with workdir_lock(workdir):
             yield
-    except WorkdirLocked as exc:
+    except DirectoryLocked as exc:
         click.echo(f"dgsn-corpus: {exc}; exiting", err=True)
         sys.exit(EXIT_LOCKED)
 
@@ -247,23 +357,21 @@ def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...],
 @crawl_options
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Corpus directory (default: WORKDIR/corpus).")
+@_config_option
 def run(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-        settings: tuple[str, ...], corpus_dir: Path | None) -> None:
+        settings: tuple[str, ...], corpus_dir: Path | None, config_file: Path | None) -> None:
     """Crawl, then build a corpus version from every WARC file not yet in the corpus."""
-    from corpus.build import build as run_build
     from corpus.build import unbuilt_warcs
 
     corpus_dir = corpus_dir or workdir / "corpus"
+    _scope_config(config_file)  # a bad configuration fails before the crawl, not after
     with _locked(workdir):
         _crawl(workdir, sources_file, source_ids, since, _overrides(settings))
         pending = unbuilt_warcs(workdir / "raw", corpus_dir)
         if not pending:
             click.echo("no new WARC files to build")
             return
-        report = run_build([str(p) for p in pending], corpus_dir)
-        c = report.counts
-        click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
-                   f"{c['unchanged']} unchanged, {c['documents']} documents")
+        _print_build(_run_build([str(p) for p in pending], corpus_dir, config_file, wait=60.0), corpus_dir)
 
 
 @cli.command()

@@ -14,7 +14,8 @@ import click
 from corpus.build import build, unbuilt_warcs
 from corpus.export import export
 from corpus.store import CorpusStore
-from crawler.run import crawl, workdir_lock
+from crawler.lock import workdir_lock
+from crawler.run import crawl
 from crawler.sample_outlets.server import SampleOutlets
 
 # The outlets are on this machine: no need for the delays that protect real servers.

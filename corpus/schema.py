@@ -16,6 +16,7 @@ _STRINGS = pa.list_(pa.string())
 
 _TYPES: dict[str, pa.DataType] = {
     "language_score": pa.float64(),
+    "topic_score": pa.float64(),
     "word_count": pa.int64(),
     "is_canonical": pa.bool_(),
     "warc_offset": pa.int64(),

@@ -5,17 +5,27 @@ before or during its commit leaves the previous version readable."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from corpus.schema import SCHEMA
+from crawler.lock import dir_lock
 
 META_KEY = "dgsn_corpus"
+RELEASES_FILE = "_releases.json"
+RELEASES_LOCK = "_releases.lock"
+RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+REJECTED_DIR = "_rejected"  # a Delta table of its own; a leading underscore keeps vacuum off it
+# Released versions must stay readable: keep the log long (data files are kept by `vacuum` below).
+TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 36500 days"}
 
 
 class CorpusError(Exception):
@@ -54,6 +64,35 @@ class CorpusStore:
     def read(self, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
         return self.table(version).to_pyarrow_table(columns=columns)
 
+    def read_rows(self, doc_ids: list[str], version: int | None = None) -> pa.Table:
+        """Whole rows of the given documents (a filtered scan, not the whole table)."""
+        if not doc_ids:
+            return SCHEMA.empty_table()
+        # Filtered after the scan: a pushed-down filter trips over the string_view columns
+        # delta-rs 1.x reads (pyarrow has no kernel comparing them with the statistics' strings).
+        rows = self.read(version).select(SCHEMA.names).cast(SCHEMA)
+        return rows.filter(pc.is_in(rows["doc_id"], value_set=pa.array(list(doc_ids), pa.string())))
+
+    # -- the rejected table ---------------------------------------------------------------------
+    @property
+    def rejected_path(self) -> Path:
+        return self.path / REJECTED_DIR
+
+    def commit_rejected(self, rows: pa.Table) -> None:
+        if rows.num_rows:
+            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge")
+
+    def rejected(self) -> pa.Table:
+        """Rejected documents of the builds that committed a version (a build killed between its
+        two commits leaves rows whose build_id no version has: they are not shown)."""
+        if not DeltaTable.is_deltatable(str(self.rejected_path)):
+            return pa.table({"doc_id": pa.array([], pa.string()), "reason": pa.array([], pa.string())})
+        rows = DeltaTable(str(self.rejected_path)).to_pyarrow_table()
+        builds = [v.metadata.get("build_id") for v in self.history()]
+        rows = rows.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) else f
+                                    for f in rows.schema]))
+        return rows.filter(pc.is_in(rows["build_id"], value_set=pa.array([b for b in builds if b], pa.string())))
+
     def latest_version(self) -> int | None:
         return self.table().version() if self.exists() else None
 
@@ -67,14 +106,16 @@ class CorpusStore:
         upserts = upserts.cast(SCHEMA)
         if not self.exists():
             self.path.mkdir(parents=True, exist_ok=True)
-            write_deltalake(str(self.path), upserts, mode="append", commit_properties=props)
+            write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
+                            configuration=TABLE_PROPERTIES)
         elif upserts.num_rows == 0:
-            write_deltalake(str(self.path), upserts, mode="append", commit_properties=props)
+            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props)
         else:
+            # merge_schema: a table from before a field was added gains it (older rows read null).
             (
                 self.table()
                 .merge(source=upserts, predicate="t.doc_id = s.doc_id", source_alias="s",
-                       target_alias="t", commit_properties=props)
+                       target_alias="t", merge_schema=True, commit_properties=props)
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute()
@@ -89,3 +130,55 @@ class CorpusStore:
             meta = json.loads(raw) if isinstance(raw, str) else {}
             out.append(VersionInfo(entry["version"], ts, entry.get("operation", ""), meta))
         return sorted(out, key=lambda v: v.version)
+
+    # -- releases -------------------------------------------------------------------------------
+    @property
+    def releases_path(self) -> Path:
+        return self.path / RELEASES_FILE
+
+    def releases(self) -> dict[str, dict[str, Any]]:
+        """name -> {version, created_at}, in the order they were made."""
+        if not self.releases_path.exists():
+            return {}
+        return json.loads(self.releases_path.read_text(encoding="utf-8"))
+
+    def create_release(self, name: str, version: int | None = None) -> int:
+        if not RELEASE_NAME.fullmatch(name) or name.isdigit():
+            raise CorpusError(f"bad release name {name!r}: letters, digits, '.', '_', '-' (not only digits)")
+        with dir_lock(self.path, RELEASES_LOCK, wait=30, what="release"):
+            releases = self.releases()
+            if name in releases:
+                raise CorpusError(f"release {name} exists (version {releases[name]['version']})")
+            version = self.table(version).version()  # checks that the version exists
+            releases[name] = {"version": version, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            tmp = self.releases_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(releases, indent=1, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.releases_path)
+        return version
+
+    def resolve(self, ref: str | int | None) -> int:
+        """A version number or a release name -> a version of this table (None: the latest)."""
+        if ref is None:
+            return self.table().version()
+        if isinstance(ref, int) or str(ref).isdigit():
+            return self.table(int(ref)).version()
+        release = self.releases().get(str(ref))
+        if release is None:
+            raise CorpusError(f"corpus {self.path} has no release {ref!r}")
+        return int(release["version"])
+
+    def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
+        """Delete data files no version newer than the retention needs, except those of released
+        versions (they stay readable for good). Returns the files deleted (or that would be)."""
+        keep = sorted({int(r["version"]) for r in self.releases().values()})
+        return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run,
+                                   enforce_retention_duration=False, keep_versions=keep or None)
+
+    # -- diffs ----------------------------------------------------------------------------------
+    def diff(self, a: int, b: int) -> dict[str, list[str]]:
+        """doc_ids added, removed and changed (what a reader sees: record_hash) from version a to b."""
+        cols = ["doc_id", "record_hash"]
+        old = dict(zip(*(self.read(a, cols).column(c).to_pylist() for c in cols), strict=True))
+        new = dict(zip(*(self.read(b, cols).column(c).to_pylist() for c in cols), strict=True))
+        return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
+                "changed": sorted(d for d in new.keys() & old.keys() if new[d] != old[d])}

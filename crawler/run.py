@@ -1,15 +1,13 @@
-"""Running crawls on a schedule: one lock per workdir, recovery of what a killed run left behind,
+"""Running crawls on a schedule (the workdir lock is crawler.lock): recovery of what a killed run left behind,
 one Scrapy process crawling every selected source, and a JSON summary per run."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,29 +22,7 @@ from crawler.state import CrawlState
 
 log = logging.getLogger(__name__)
 
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the workdir; cron can simply try again later
 SUMMARY_KEYS = ("discovered", "fetched", "unchanged", "off_topic", "errors")
-
-
-class WorkdirLocked(RuntimeError):
-    pass
-
-
-@contextmanager
-def workdir_lock(workdir: Path) -> Iterator[None]:
-    """Exclusive, non-blocking; released by the kernel if the process dies."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(workdir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise WorkdirLocked(f"another run holds {workdir / '.lock'}") from exc
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)
 
 
 def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Source]) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -27,6 +28,16 @@ def cli(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[st
     return proc
 
 
+def exported_files(stdout: str) -> list[Path]:
+    """The data files an export's manifest (whose path the CLI prints) lists, checked against it."""
+    manifest_path = Path(stdout.strip())
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    files = [manifest_path.parent / f["path"] for f in manifest["files"]]
+    for f, entry in zip(files, manifest["files"], strict=True):
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == entry["sha256"]
+    return files
+
+
 def _pages(ids: range, city: str = "Tangier") -> list[tuple[str, str]]:
     return [(f"https://news.example.ma/article-{i}/", article_html(i, city=city)) for i in ids]
 
@@ -50,7 +61,7 @@ def test_warc_build_versions_export(tmp_path: Path) -> None:
                                              ("https://news.example.ma/copy-of-0/", copy_of_0)])
     third = cli("build", raw2, "--corpus", corpus)
     assert "version 2" in third.stdout and "2 added, 1 changed" in third.stdout
-    assert "dropped:duplicate_content: 1" in third.stderr
+    assert "rejected:duplicate_content: 1" in third.stderr
 
     versions = [json.loads(line) for line in cli("versions", "--corpus", corpus, "--json").stdout.splitlines()]
     assert [v["version"] for v in versions] == [0, 1, 2]
@@ -63,14 +74,14 @@ def test_warc_build_versions_export(tmp_path: Path) -> None:
     table_out = cli("versions", "--corpus", corpus).stdout
     assert len(table_out.strip().splitlines()) == 4
 
-    export_dir = tmp_path / "export"
-    v0 = Path(cli("export", "--corpus", corpus, "--version", "0", "--format", "jsonl",
-                  "--out", export_dir).stdout.strip())
-    docs0 = [json.loads(line) for line in v0.read_text(encoding="utf-8").splitlines()]
+    v0 = exported_files(cli("export", "--corpus", corpus, "--version", "0", "--format", "jsonl",
+                            "--out", tmp_path / "export0").stdout)
+    docs0 = [json.loads(line) for f in v0 for line in f.read_text(encoding="utf-8").splitlines()]
     assert len(docs0) == 4 and list(docs0[0]) == DOC_FIELDS
     assert [d["doc_id"] for d in docs0] == sorted(d["doc_id"] for d in docs0)
     assert not any("Update: the suspect" in d["text"] for d in docs0)  # time travel
-    latest = Path(cli("export", "--corpus", corpus, "--format", "parquet", "--out", export_dir).stdout.strip())
+    (latest,) = exported_files(cli("export", "--corpus", corpus, "--format", "parquet",
+                                   "--out", tmp_path / "export").stdout)
     table = pq.read_table(latest)
     assert table.num_rows == 6 and table.column_names == DOC_FIELDS
     by_url = {r["url"]: r for r in table.to_pylist()}
@@ -178,12 +189,9 @@ def test_unknown_version_is_a_clear_error(tmp_path: Path) -> None:
 def test_export_is_deterministic(tmp_path: Path, fmt: str) -> None:
     write_warc(tmp_path / "raw", _pages(range(3)))
     cli("build", tmp_path / "raw", "--corpus", tmp_path / "c")
-    a = Path(cli("export", "--corpus", tmp_path / "c", "--format", fmt, "--out", tmp_path / "a").stdout.strip())
-    b = Path(cli("export", "--corpus", tmp_path / "c", "--format", fmt, "--out", tmp_path / "b").stdout.strip())
-    if fmt == "jsonl":
-        assert a.read_bytes() == b.read_bytes()
-    else:
-        assert pq.read_table(a).equals(pq.read_table(b))
+    (a,) = exported_files(cli("export", "--corpus", tmp_path / "c", "--format", fmt, "--out", tmp_path / "a").stdout)
+    (b,) = exported_files(cli("export", "--corpus", tmp_path / "c", "--format", fmt, "--out", tmp_path / "b").stdout)
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_explain_marks_each_removal_with_its_rule(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from cleaners.topics import is_on_topic
-from crawler.run import EXIT_LOCKED, workdir_lock
+from crawler.lock import EXIT_LOCKED, workdir_lock
 from crawler.sample_outlets.server import FAULTS, SampleOutlets
 from tests.conftest import REPO
 
