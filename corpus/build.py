@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
@@ -27,7 +28,7 @@ from cleaners.readers import ReadStats, expand_inputs, iter_items
 from corpus.neardup import NearDupIndex
 from corpus.schema import SCHEMA, record_hash, to_table
 from corpus.scope import ScopeConfig, apply_scope
-from corpus.store import CorpusStore
+from corpus.store import CorpusError, CorpusStore
 from crawler.lock import dir_lock
 
 log = logging.getLogger(__name__)
@@ -124,11 +125,12 @@ def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
     return index
 
 
-def recluster(index: NearDupIndex, write: list[Document], existing: pa.Table,
-              store: CorpusStore) -> tuple[pa.Table, int]:
+def recluster(index: NearDupIndex, write: list[Document], existing: pa.Table, store: CorpusStore,
+              touched: set[str] = frozenset()) -> tuple[pa.Table, int]:
     """Place the documents being written in clusters; return the rows already in the table whose
-    cluster or canonical flag that changes (rewritten in the same commit), and their number."""
-    touched = index.add((d.doc_id, d.text, bool(d.credits), d.published_at or "") for d in write)
+    cluster or canonical flag that changes (rewritten in the same commit), and their number.
+    `touched`: clusters already changed (by documents removed)."""
+    touched = set(touched) | index.add((d.doc_id, d.text, bool(d.credits), d.published_at or "") for d in write)
     for doc in write:
         doc.near_dup_cluster, doc.is_canonical = index.assignment(doc.doc_id)
     writing = {d.doc_id for d in write}
@@ -162,53 +164,94 @@ def build(inputs: Sequence[str | Path], corpus_dir: str | Path, config: ScopeCon
     """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`.
     One build at a time per corpus: another waits up to `wait` seconds, then raises
     DirectoryLocked."""
-    config = config or ScopeConfig()
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    build_id = uuid.uuid4().hex[:12]
     files = expand_inputs(inputs)  # raises InputError before any work is done
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"):
-        input_meta = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files]
-        stats = ReadStats()
-        rejected: list[Rejected] = []
-        kept: list[Document] = []
-        for doc in clean_items(iter_items(files, stats), stats, keep_empty=True):
-            reason = apply_scope(doc, config)
-            if reason:
-                rejected.append((doc, reason, ""))
+        return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False)
+
+
+def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: float = 0.0) -> BuildReport:
+    """Re-clean every raw dump the corpus was built from with the current cleaners, and commit
+    what that changes: documents whose text or metadata changed, documents now rejected
+    (removed), documents found anew. A dump that is missing, or whose bytes differ from the
+    sha256 recorded when it was built, is reported and skipped; its documents stay as they are."""
+    store = CorpusStore(corpus_dir)
+    if not store.exists():
+        raise CorpusError(f"no corpus at {corpus_dir}")
+    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"):
+        recorded: dict[str, str] = {}
+        for version in store.history():
+            for entry in version.metadata.get("inputs", []):
+                recorded[entry["path"]] = entry["sha256"]
+        files, problems = [], []
+        for path, sha in recorded.items():
+            p = Path(path)
+            if not p.is_file():
+                problems.append(f"{path}: missing; its documents are kept as they are")
+            elif sha256_file(p) != sha:
+                problems.append(f"{path}: not the bytes it was built from (sha256 differs); skipped, "
+                                "its documents are kept as they are")
             else:
-                kept.append(doc)
-        dropped = {k.split(":", 1)[1]: v for k, v in stats.counts.items() if k.startswith("dropped:")}
-        kept, dups = dedup_batch(kept)
-        store = CorpusStore(corpus_dir)
-        existing = store.read(columns=["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical"]) \
-            if store.exists() else SCHEMA.empty_table()
-        write, dups_of_existing, counts = plan_upserts(kept, existing)
-        rejected += dups + dups_of_existing
-        index = near_dup_index(store, config)
-        moved, counts["reclustered"] = recluster(index, write, existing, store)
-        upserts = pa.concat_tables([to_table(write), moved.select(SCHEMA.names)]) if moved.num_rows \
-            else to_table(write)
-        read = {k: v for k, v in sorted(stats.counts.items()) if not k.startswith("dropped:")}
-        problems = [str(p) for p in stats.problems]
-        reasons = dict(sorted(Counter(reason for _, reason, _ in rejected).items()))
-        metadata: dict[str, Any] = {
-            "build_id": build_id,
-            "cleaner_version": CLEANER_VERSION,
-            "config_hash": config.digest(),
-            "started_at": started,
-            "inputs": input_meta,
-            "counts": counts,
-            "rejected": reasons,
-            "dropped": dict(sorted(dropped.items())),
-            "read": read,
-            "problems": problems[:MAX_PROBLEMS_IN_METADATA],
-            "problems_total": len(problems),
-        }
-        # The rejected rows first: if the build dies before its main commit, they carry a build_id
-        # that no version has, and readers of the rejected table skip them.
-        store.commit_rejected(rejected_table(rejected, build_id))
-        version = store.commit(upserts, metadata)
-        index.save(store.path, version)
+                files.append(p)
+        for problem in problems:
+            log.warning("rebuild: %s", problem)
+        return _build(files, store, config or ScopeConfig(), problems, rebuild=True)
+
+
+def _build(files: list[Path], store: CorpusStore, config: ScopeConfig, problems: list[str],
+           rebuild: bool) -> BuildReport:
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    build_id = uuid.uuid4().hex[:12]
+    input_meta = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files]
+    stats = ReadStats()
+    rejected: list[Rejected] = []
+    kept: list[Document] = []
+    for doc in clean_items(iter_items(files, stats), stats, keep_empty=True):
+        reason = apply_scope(doc, config)
+        if reason:
+            rejected.append((doc, reason, ""))
+        else:
+            kept.append(doc)
+    dropped = {k.split(":", 1)[1]: v for k, v in stats.counts.items() if k.startswith("dropped:")}
+    kept, dups = dedup_batch(kept)
+    columns = ["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical", "warc_file", "raw_path"]
+    existing = store.read(columns=columns) if store.exists() else SCHEMA.empty_table().select(columns)
+    deletes: list[str] = []
+    if rebuild:  # documents of the re-read dumps that no longer come out of them
+        paths = {str(p) for p in files}
+        cols = (existing.column(c).to_pylist() for c in ("doc_id", "warc_file", "raw_path"))
+        from_dumps = {d for d, w, r in zip(*cols, strict=True) if r in paths or w in paths}
+        deletes = sorted(from_dumps - {d.doc_id for d in kept})
+        existing = existing.filter(pc.invert(pc.is_in(existing["doc_id"], value_set=pa.array(deletes, pa.string()))))
+    write, dups_of_existing, counts = plan_upserts(kept, existing)
+    counts["removed"] = len(deletes)
+    counts["documents"] -= len(deletes)
+    rejected += dups + dups_of_existing
+    index = near_dup_index(store, config)
+    gone = index.remove(deletes)
+    moved, counts["reclustered"] = recluster(index, write, existing, store, gone)
+    upserts = pa.concat_tables([to_table(write), moved.select(SCHEMA.names)]) if moved.num_rows else to_table(write)
+    read = {k: v for k, v in sorted(stats.counts.items()) if not k.startswith("dropped:")}
+    problems = problems + [str(p) for p in stats.problems]
+    reasons = dict(sorted(Counter(reason for _, reason, _ in rejected).items()))
+    metadata: dict[str, Any] = {
+        "build_id": build_id,
+        "operation": "rebuild" if rebuild else "build",
+        "cleaner_version": CLEANER_VERSION,
+        "config_hash": config.digest(),
+        "started_at": started,
+        "inputs": input_meta,
+        "counts": counts,
+        "rejected": reasons,
+        "dropped": dict(sorted(dropped.items())),
+        "read": read,
+        "problems": problems[:MAX_PROBLEMS_IN_METADATA],
+        "problems_total": len(problems),
+    }
+    # The rejected rows first: if the build dies before its main commit, they carry a build_id
+    # that no version has, and readers of the rejected table skip them.
+    store.commit_rejected(rejected_table(rejected, build_id))
+    version = store.commit(upserts, metadata, deletes)
+    index.save(store.path, version)
     return BuildReport(version, counts, dropped, read, problems, reasons)
 
 

@@ -150,6 +150,76 @@ def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, w
     _print_build(_run_build(list(inputs), corpus_dir, config_file, wait), corpus_dir)
 
 
+@cli.command()
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@_config_option
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
+def rebuild(corpus_dir: Path, config_file: Path | None, wait: float) -> None:
+    """Re-clean every raw dump the corpus was built from with the current cleaners; commit what
+    changes. Missing or altered dumps are reported and skipped (their documents stay)."""
+    from corpus.build import rebuild as run_rebuild
+    from corpus.store import CorpusError
+    from crawler.lock import EXIT_LOCKED, DirectoryLocked
+
+    _store(corpus_dir)
+    try:
+        report = run_rebuild(corpus_dir, _scope_config(config_file), wait=wait)
+    except CorpusError as exc:
+        _fail(str(exc))
+    except DirectoryLocked as exc:
+        _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
+    _print_build(report, corpus_dir)
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--version", "ref", default=None, help="Version or release (default: latest).")
+@click.option("--raw-bytes", type=int, default=600, show_default=True, help="Bytes of the raw payload shown.")
+def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None:
+    """A document, its history across versions, and the raw record it came from."""
+    from corpus.provenance import history, read_raw
+    from corpus.store import CorpusError
+
+    store = _store(corpus_dir)
+    try:
+        version = store.resolve(ref)
+    except CorpusError as exc:
+        _fail(str(exc))
+    rows = store.read_rows([doc_id], version).to_pylist()
+    events = history(store, doc_id)
+    if not rows and not events:
+        _fail(f"no document {doc_id} in {corpus_dir}")
+    click.echo("history: " + ", ".join(f"v{v} {what}" for v, what in events))
+    if not rows:
+        click.echo(f"not in version {version}")
+        return
+    row = rows[0]
+    click.echo(f"version {version}")
+    for key in ("doc_id", "url", "canonical_url", "source", "site_name", "section", "title", "authors",
+                "published_at", "modified_at", "fetched_at", "language", "languages", "topics", "topic_score",
+                "near_dup_cluster", "is_canonical", "credits", "cleaner_version", "warc_file", "warc_offset",
+                "warc_record_id", "raw_path", "raw_format", "raw_offset"):
+        if row.get(key) not in (None, [], ""):
+            click.echo(f"  {key}: {row[key]}")
+    click.echo(f"  removed: {len(row['removed'])} span(s): "
+               + ", ".join(sorted({r['rule'] for r in row['removed']})))
+    click.echo("\n" + row["text"] + "\n")
+    try:
+        raw = read_raw(row, max(raw_bytes, 0))
+    except (OSError, CorpusError) as exc:
+        click.echo(f"raw record: unavailable: {exc}", err=True)
+        return
+    click.echo(f"raw record: {raw.path}@{raw.offset}")
+    for key in ("WARC-Type", "WARC-Record-ID", "WARC-Target-URI", "WARC-Date", "WARC-Payload-Digest"):
+        if key in raw.headers:
+            click.echo(f"  {key}: {raw.headers[key]}")
+    if raw.http_status:
+        click.echo(f"  HTTP status: {raw.http_status}")
+    click.echo(raw.payload[:raw_bytes].decode("utf-8", errors="replace"))
+
+
 def _store(corpus_dir: Path) -> CorpusStore:
     from corpus.store import CorpusStore  # deltalake and pyarrow load only for corpus commands
 

@@ -117,6 +117,11 @@ class NearDupIndex:
             del self.clusters[member.cluster]
         return member.cluster
 
+    def remove(self, doc_ids: Iterable[str]) -> set[str]:
+        """Take documents out; returns the clusters they left (still existing ones)."""
+        left = {c for d in doc_ids if (c := self._remove(d)) is not None}
+        return {c for c in left if c in self.clusters}
+
     def add(self, docs: Iterable[tuple[str, str, bool, str]]) -> set[str]:
         """Add (doc_id, text, credited, published_at) documents, each to the cluster of its most
         similar indexed document, or to a new cluster; a doc_id already indexed (a changed

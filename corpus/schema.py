@@ -30,10 +30,11 @@ _TYPES: dict[str, pa.DataType] = {
     "removed": pa.list_(REMOVAL),
 }
 
-# Provenance and derived fields: a re-fetch that changes only these is not a change.
+# Provenance and derived fields: a re-fetch (or a re-clean by a newer cleaner version) that
+# changes only these is not a change.
 PROVENANCE_FIELDS = frozenset({
     "fetched_at", "warc_file", "warc_record_id", "warc_offset", "raw_path", "raw_format",
-    "raw_offset", "raw_sha256", "near_dup_cluster", "is_canonical",
+    "raw_offset", "raw_sha256", "near_dup_cluster", "is_canonical", "cleaner_version",
 })
 
 DOC_FIELDS = [f.name for f in dataclasses.fields(Document)]

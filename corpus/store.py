@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from corpus.schema import SCHEMA
 from crawler.lock import dir_lock
 
 META_KEY = "dgsn_corpus"
+_DELETE = "-delete-"
 RELEASES_FILE = "_releases.json"
 RELEASES_LOCK = "_releases.lock"
 RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -96,8 +98,9 @@ class CorpusStore:
     def latest_version(self) -> int | None:
         return self.table().version() if self.exists() else None
 
-    def commit(self, upserts: pa.Table, metadata: dict[str, Any]) -> int:
-        """Insert new doc_ids and replace changed ones in one commit; return the new version.
+    def commit(self, upserts: pa.Table, metadata: dict[str, Any], deletes: Sequence[str] = ()) -> int:
+        """Insert new doc_ids, replace changed ones and delete `deletes` in one commit; return the
+        new version.
 
         A build with nothing to change still commits (an empty append) so that every build is
         a version with its inputs and counts on record.
@@ -108,16 +111,21 @@ class CorpusStore:
             self.path.mkdir(parents=True, exist_ok=True)
             write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
                             configuration=TABLE_PROPERTIES)
-        elif upserts.num_rows == 0:
+        elif upserts.num_rows == 0 and not deletes:
             write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props)
         else:
+            # Rows to delete travel in the same merge, marked by a record_hash no real row has.
+            doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
+                               "record_hash": pa.array([_DELETE] * len(deletes), pa.string())})
+            source = pa.concat_tables([upserts, doomed.select(["doc_id", "record_hash"])], promote_options="default")
             # merge_schema: a table from before a field was added gains it (older rows read null).
             (
                 self.table()
-                .merge(source=upserts, predicate="t.doc_id = s.doc_id", source_alias="s",
+                .merge(source=source.cast(SCHEMA), predicate="t.doc_id = s.doc_id", source_alias="s",
                        target_alias="t", merge_schema=True, commit_properties=props)
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
+                .when_matched_delete(predicate=f"s.record_hash = '{_DELETE}'")
+                .when_matched_update_all(predicate=f"s.record_hash <> '{_DELETE}'")
+                .when_not_matched_insert_all(predicate=f"s.record_hash <> '{_DELETE}'")
                 .execute()
             )
         return self.table().version()
