@@ -274,6 +274,23 @@ def export(corpus_dir: Path, version: int | None, release_name: str | None, fmt:
     click.echo(str(path))
 
 
+@cli.command()
+@click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (self-contained: open it anywhere, offline).")
+def report(corpus_dir: Path, out: Path) -> None:
+    """An HTML page with plots: documents per week per outlet, languages, topics, the largest
+    syndication clusters, removals per rule family, changes per version."""
+    from corpus.report import write_report
+    from corpus.store import CorpusError
+
+    _store(corpus_dir)
+    try:
+        click.echo(str(write_report(corpus_dir, out)))
+    except CorpusError as exc:
+        _fail(str(exc))
+
+
 @cli.group()
 def release() -> None:
     """Named versions: pinned for analysis, kept by vacuum."""

@@ -1,7 +1,7 @@
 """`make demo`: the main job end to end, offline. Starts the sample outlets on localhost, crawls
 them (robots.txt, feeds, sitemaps, the WordPress API, listings; every response to WARC), builds a
-corpus version from the new WARC files, rebuilds it to show that nothing changes, exports the
-latest version and prints where everything is."""
+corpus version from the new WARC files, builds again to show that nothing changes, releases and
+exports the latest version, writes the HTML report and prints where everything is."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 
 from corpus.build import build, unbuilt_warcs
 from corpus.export import export
+from corpus.report import write_report
 from corpus.store import CorpusStore
 from crawler.lock import workdir_lock
 from crawler.run import crawl
@@ -24,7 +25,8 @@ LOCAL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_BAC
 
 
 def run_demo(workdir: Path, extra_articles: int = 6) -> None:
-    for sub in ("raw", "corpus", "export", "runs", "state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
+    for sub in ("raw", "corpus", "export", "report.html", "runs", "state.sqlite", "state.sqlite-wal",
+                "state.sqlite-shm"):
         path = workdir / sub
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     with workdir_lock(workdir), SampleOutlets(extra_articles=extra_articles, slow_seconds=0.5) as outlets:
@@ -52,6 +54,8 @@ def run_demo(workdir: Path, extra_articles: int = 6) -> None:
     click.echo("read: " + ", ".join(f"{k} {v}" for k, v in first.read.items()))
     if first.dropped:
         click.echo("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(first.dropped.items())))
+    if first.rejected:
+        click.echo("rejected (in the _rejected table): " + ", ".join(f"{k} {v}" for k, v in first.rejected.items()))
     table = store.read(columns=["language", "topics", "removed"])
     langs = Counter(table.column("language").to_pylist())
     click.echo("documents per language: " + ", ".join(f"{k} {v}" for k, v in sorted(langs.items(), key=str)))
@@ -59,5 +63,7 @@ def run_demo(workdir: Path, extra_articles: int = 6) -> None:
     click.echo("documents per topic: " + ", ".join(f"{k} {v}" for k, v in sorted(topics.items())))
     rules = Counter(r["rule"] for removed in table.column("removed").to_pylist() for r in removed)
     click.echo("removed by rule: " + ", ".join(f"{k} {v}" for k, v in rules.most_common()))
-    out = export(corpus_dir, workdir / "export", "jsonl")
-    click.echo(f"\nexported v{second.version}: {out.resolve()}")
+    store.create_release("demo", second.version)
+    out = export(corpus_dir, workdir / "export", "jsonl", release="demo")
+    click.echo(f"\nrelease demo = v{second.version}; exported with its manifest: {out.resolve()}")
+    click.echo(f"report: {write_report(corpus_dir, workdir / 'report.html').resolve()}")

@@ -165,7 +165,7 @@ def test_overlapping_run_exits_at_once_with_status_75(tmp_path: Path, outlets: S
         proc = run(crawl_cmd(tmp_path / "w", registry, command="run"))
         assert proc.returncode == EXIT_LOCKED
         assert time.monotonic() - started < 30
-        assert "another run holds" in proc.stderr
+        assert f"another run (pid {os.getpid()}) holds" in proc.stderr
     assert sum(outlets.total_hits().values()) == 0
 
 
