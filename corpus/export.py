@@ -8,7 +8,6 @@ whole export or the one before it, never half of one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from corpus.build import sha256_file
 from corpus.store import CorpusError, CorpusStore
 
 FORMATS = ("jsonl", "parquet")
@@ -28,14 +28,6 @@ COMPRESSIONS = ("none", "gzip", "zstd")
 _SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 MANIFEST = "manifest.json"
 SHARD_ROWS = 100_000
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_jsonl(rows: pa.Table, path: Path, compression: str) -> None:
@@ -87,7 +79,7 @@ def export(corpus_dir: str | Path, out_dir: str | Path, fmt: str, version: int |
             else:
                 _write_jsonl(part, work / name, compression)
             files.append({"path": name, "rows": part.num_rows, "bytes": (work / name).stat().st_size,
-                          "sha256": _sha256(work / name)})
+                          "sha256": sha256_file(work / name)})
         releases = [n for n, r in store.releases().items() if int(r["version"]) == number]
         manifest = {
             "corpus": str(Path(corpus_dir).resolve()),
