@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 MIN_WORDS = 1  # the corpus scope filter applies its own, configurable, length threshold
 DOC_TIME_LIMIT = 60.0  # seconds per document; 0 disables
+REARM_S = 0.5  # the time limit alarm repeats at this interval until the document is abandoned
 
 
 class DocumentTimeout(Exception):
@@ -27,20 +28,28 @@ class DocumentTimeout(Exception):
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the block after `seconds` (SIGALRM: main thread of a Unix process only; elsewhere,
-    such as in a Dask worker thread, the block runs unbounded)."""
+    such as in a Dask worker thread, the block runs unbounded).
+
+    The alarm repeats every REARM_S until the block ends: an exception raised while Python runs a
+    gc callback or a `__del__` is printed and swallowed, and a single alarm landing there would
+    let the block run on unbounded."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread() \
             or not hasattr(signal, "setitimer"):
         yield
         return
 
+    ended = False
+
     def expire(signum: int, frame: object) -> None:
-        raise DocumentTimeout(f"took more than {seconds:g} s")
+        if not ended:
+            raise DocumentTimeout(f"took more than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REARM_S)
     try:
         yield
     finally:
+        ended = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 

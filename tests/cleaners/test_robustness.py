@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
+
 from cleaners import clean_html
-from cleaners.pipeline import clean_items
+from cleaners.pipeline import DocumentTimeout, clean_items, time_limit
 from cleaners.readers import RawItem, ReadStats
 
 PARA = "<p>The national police said officers arrested a suspect wanted by Interpol in Tangier on Monday.</p>"
@@ -58,3 +60,20 @@ def test_captions_pull_quotes_and_subheadings_are_kept_captions_configurable() -
     assert "Officers at the port of Tanger Med" in lines
     assert any(line.startswith("We will not stop") for line in lines)
     assert "Officers at the port of Tanger Med" not in clean_html(html, captions=False).text
+
+
+def test_time_limit_fires_again_when_the_first_alarm_is_swallowed() -> None:
+    # Python prints and drops an exception raised inside a gc callback or __del__; a single alarm
+    # landing there must not leave the document running unbounded.
+    swallowed = 0
+    started = time.monotonic()
+    with pytest.raises(DocumentTimeout):
+        with time_limit(0.2):
+            while time.monotonic() - started < 10:
+                try:
+                    time.sleep(0.01)
+                except DocumentTimeout:
+                    swallowed += 1
+                    if swallowed > 1:
+                        raise
+    assert swallowed == 2 and time.monotonic() - started < 3
