@@ -1,4 +1,6 @@
-"""Readers of raw dumps: WARC / WARC.gz, HTML files, JSONL, plain text. Directories and globs expand.
+"""Readers of raw dumps: WARC / WARC.gz (crawls, Common Crawl, CC-NEWS), HTML files, JSONL, plain
+text. Directories and globs expand. A path with a protocol (`s3://…`, `gs://…`, `https://…`) is read
+through fsspec, with the filesystem package the user installs for it (s3fs, gcsfs, …).
 
 Every item keeps its provenance (path, byte offset, WARC record id, URL, capture date). A bad
 record never stops a file: it is counted and reported with file and offset, and reading resumes
@@ -12,6 +14,7 @@ import gzip
 import hashlib
 import json
 import logging
+import posixpath
 import re
 import zlib
 from collections import Counter
@@ -41,6 +44,35 @@ _CHUNK = 1 << 20
 
 class InputError(Exception):
     """An input path does not exist or matches nothing: a user error, reported on one line."""
+
+
+InputPath = Path | str  # a local Path, or a URL string read through fsspec
+
+
+def is_remote(path: InputPath) -> bool:
+    return "://" in str(path)
+
+
+def open_input(path: InputPath) -> BinaryIO:
+    """A seekable binary file object for a local path or an fsspec URL."""
+    if is_remote(path):
+        import fsspec
+
+        return fsspec.open(str(path), "rb").open()
+    return open(path, "rb")
+
+
+def input_stat(path: InputPath) -> tuple[int, float]:
+    """Size in bytes and modification time (0 when the filesystem has none)."""
+    if is_remote(path):
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(str(path))
+        info = fs.info(root)
+        mtime = info.get("mtime") or info.get("LastModified") or info.get("updated") or 0
+        return int(info["size"]), mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime or 0)
+    st = Path(path).stat()
+    return st.st_size, st.st_mtime
 
 
 @dataclass
@@ -90,8 +122,8 @@ class ReadStats:
         log.info("bad record %s", problem)
 
 
-def detect_format(path: Path) -> str | None:
-    name = path.name.lower()
+def detect_format(path: InputPath) -> str | None:
+    name = posixpath.basename(str(path)).lower()
     for fmt, suffixes in (("warc", WARC_SUFFIXES), ("html", HTML_SUFFIXES),
                           ("jsonl", JSONL_SUFFIXES), ("text", TEXT_SUFFIXES)):
         if name.endswith(suffixes):
@@ -99,8 +131,8 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-def _sniff(path: Path) -> str | None:
-    with open(path, "rb") as fh:
+def _sniff(path: InputPath) -> str | None:
+    with open_input(path) as fh:
         head = fh.read(4096)
     if head.startswith(_GZIP_MAGIC):
         try:
@@ -121,10 +153,13 @@ def _sniff(path: Path) -> str | None:
     return None
 
 
-def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+def expand_inputs(inputs: Sequence[str | Path]) -> list[InputPath]:
     """Files to read, in a stable order. Raises InputError naming the first missing input."""
-    files: list[Path] = []
+    files: list[InputPath] = []
     for raw in inputs:
+        if is_remote(raw):
+            files.extend(_expand_remote(str(raw)))
+            continue
         path = Path(raw)
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
@@ -141,7 +176,28 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def iter_items(inputs: Iterable[Path], stats: ReadStats) -> Iterator[RawItem]:
+def _expand_remote(url: str) -> list[str]:
+    try:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:  # fsspec names the package to install
+        raise InputError(f"cannot read {url}: {exc}") from exc
+    if any(ch in root for ch in "*?["):
+        found = fs.glob(root)
+        paths = [p for m in found for p in (fs.find(m) if fs.isdir(m) else [m])]
+        if not paths:
+            raise InputError(f"no input matches {url}")
+    elif fs.isdir(root):
+        paths = fs.find(root)
+    elif fs.isfile(root):
+        paths = [root]
+    else:
+        raise InputError(f"no such file or directory: {url}")
+    return [fs.unstrip_protocol(p) for p in sorted(paths)]
+
+
+def iter_items(inputs: Iterable[InputPath], stats: ReadStats) -> Iterator[RawItem]:
     for path in inputs:
         fmt = detect_format(path) or _sniff(path)
         if fmt is None:
@@ -161,8 +217,9 @@ def iter_items(inputs: Iterable[Path], stats: ReadStats) -> Iterator[RawItem]:
             stats.bad(path, None, f"unreadable: {exc}")
 
 
-def _read_maybe_gzip(path: Path) -> bytes:
-    data = path.read_bytes()
+def _read_maybe_gzip(path: InputPath) -> bytes:
+    with open_input(path) as fh:
+        data = fh.read()
     return gzip.decompress(data) if data.startswith(_GZIP_MAGIC) else data
 
 
@@ -186,15 +243,15 @@ def _find_next_record(fh: BinaryIO, start: int, gz: bool) -> int | None:
         pos += len(chunk)
 
 
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
+def _is_gzip(path: InputPath) -> bool:
+    with open_input(path) as fh:
         return fh.read(3) == _GZIP_MAGIC
 
 
-def iter_warc(path: Path, stats: ReadStats) -> Iterator[RawItem]:
+def iter_warc(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
     gz = _is_gzip(path)
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    size, _ = input_stat(path)
+    with open_input(path) as fh:
         pos = 0
         in_bad_region = False
         while pos < size:
@@ -225,7 +282,7 @@ def iter_warc(path: Path, stats: ReadStats) -> Iterator[RawItem]:
             pos = nxt
 
 
-def _warc_item(record, path: Path, offset: int, stats: ReadStats) -> RawItem | None:
+def _warc_item(record, path: InputPath, offset: int, stats: ReadStats) -> RawItem | None:
     rec_type = record.rec_type
     headers = record.rec_headers
     stats.counts["warc_records"] += 1
@@ -235,8 +292,6 @@ def _warc_item(record, path: Path, offset: int, stats: ReadStats) -> RawItem | N
     if rec_type not in ("response", "resource"):
         stats.skip(f"warc_{rec_type}")
         return None
-    mime = ""
-    charset = None
     if record.http_headers is not None:
         status = record.http_headers.get_statuscode() or ""
         if rec_type == "response" and not status.startswith("2"):
@@ -245,7 +300,9 @@ def _warc_item(record, path: Path, offset: int, stats: ReadStats) -> RawItem | N
         ctype = record.http_headers.get_header("Content-Type") or ""
     else:
         ctype = headers.get_header("Content-Type") or ""
-    mime = ctype.split(";")[0].strip().lower()
+    # Common Crawl records the type it identified from the payload; servers often send none
+    mime = ctype.split(";")[0].strip().lower() or \
+        (headers.get_header("WARC-Identified-Payload-Type") or "").split(";")[0].strip().lower()
     m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", ctype, re.I)
     charset = m.group(1) if m else None
     try:
@@ -271,9 +328,9 @@ def _warc_item(record, path: Path, offset: int, stats: ReadStats) -> RawItem | N
 
 # -- JSONL ---------------------------------------------------------------------------------------
 
-def iter_jsonl(path: Path, stats: ReadStats) -> Iterator[RawItem]:
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as fh:
+def iter_jsonl(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
+    gz = _is_gzip(path)
+    with open_input(path) as raw, (gzip.open(raw, "rb") if gz else raw) as fh:
         offset = 0
         for lineno, line in enumerate(fh, start=1):
             start = offset

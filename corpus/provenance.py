@@ -10,6 +10,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from cleaners.readers import open_input
 from corpus.store import CorpusError, CorpusStore
 
 
@@ -39,7 +40,7 @@ def history(store: CorpusStore, doc_id: str) -> list[tuple[int, str]]:
 
 def read_warc_record(path: str | Path, offset: int, max_payload: int = 1 << 20) -> RawRecord:
     """The record that starts at `offset` of a WARC file (each gzip member holds one record)."""
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         fh.seek(offset)
         for record in ArchiveIterator(fh):
             headers = dict(record.rec_headers.headers)
@@ -60,8 +61,7 @@ def read_raw(row: dict[str, Any], max_payload: int = 1 << 20) -> RawRecord:
     path = row.get("raw_path")
     if not path:
         raise CorpusError("the document records no raw source")
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as fh:
+    with open_input(path) as raw, (gzip.open(raw, "rb") if str(path).endswith(".gz") else raw) as fh:
         fh.seek(int(row.get("raw_offset") or 0))
         data = fh.readline(max_payload) if row.get("raw_format") == "jsonl" else fh.read(max_payload)
     return RawRecord(str(path), int(row.get("raw_offset") or 0), {}, None, data)

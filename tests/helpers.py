@@ -37,3 +37,57 @@ def write_warc(directory: Path, pages: list[tuple[str, str]], *, extra_records: 
             w.write_response("https://news.example.ma/missing/", 404, "Not Found",
                              [("Content-Type", "text/html")], b"<html><body>Not found</body></html>")
     return w.closed_files
+
+
+def write_cc_warc(path: Path, pages: list[tuple[str, str]], *, truncate_at: int | None = None,
+                  torn_tail: bool = True) -> Path:
+    """A WARC laid out as Common Crawl's CC-NEWS files are: a warcinfo record, then per page a
+    request, a response and a metadata record, each its own gzip member. As Common Crawl does,
+    the payload is stored decoded and the HTTP headers that described its encoding are renamed
+    (X-Crawler-Content-Encoding, X-Crawler-Content-Length). The first page's response carries no
+    Content-Type (its type is in WARC-Identified-Payload-Type). With `truncate_at`, the last page's
+    payload is cut at that many bytes and marked `WARC-Truncated: length`. With `torn_tail`, the
+    file ends in a record cut short, as a download interrupted mid-file leaves it."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = BytesIO()
+    writer = WARCWriter(buf, gzip=True, warc_version="1.0")
+    writer.write_record(writer.create_warcinfo_record(path.name, {
+        "isPartOf": "CC-NEWS", "operator": "Common Crawl Admin", "software": "StormCrawler",
+        "format": "WARC File Format 1.0"}))
+    for i, (url, html) in enumerate(pages):
+        body = html.encode("utf-8")
+        truncated = truncate_at is not None and i == len(pages) - 1
+        if truncated:
+            body = body[:truncate_at]
+        request = writer.create_warc_record(url, "request", http_headers=StatusAndHeaders(
+            "GET / HTTP/1.1", [("Host", url.split("/")[2]), ("User-Agent", "CCBot/2.0")], is_http_request=True))
+        writer.write_record(request)
+        headers = [("Date", "Mon, 03 Jun 2024 10:00:00 GMT"), ("X-Crawler-Content-Encoding", "gzip"),
+                   ("X-Crawler-Content-Length", str(len(body) // 3)), ("Content-Length", str(len(body)))]
+        if i > 0:
+            headers.insert(0, ("Content-Type", "text/html; charset=UTF-8"))
+        warc_headers = {"WARC-Identified-Payload-Type": "text/html"}
+        if truncated:
+            warc_headers["WARC-Truncated"] = "length"
+        response = writer.create_warc_record(
+            url, "response", payload=BytesIO(body), length=len(body),
+            http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+            warc_headers_dict=warc_headers)
+        writer.write_record(response)
+        meta = f"fetchTimeMs: 120\r\ncharset-detected: UTF-8\r\nlanguages-cld2: {{\"languages\": []}}\r\n".encode()
+        writer.write_record(writer.create_warc_record(url, "metadata", payload=BytesIO(meta),
+                                                      warc_content_type="application/warc-fields"))
+    data = buf.getvalue()
+    if torn_tail:
+        member = BytesIO()
+        tail_writer = WARCWriter(member, gzip=True, warc_version="1.0")
+        tail_writer.write_record(tail_writer.create_warc_record(
+            "https://cut.example/x", "response", payload=BytesIO(pages[0][1].encode()),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+        data += member.getvalue()[: len(member.getvalue()) // 2]
+    path.write_bytes(data)
+    return path
