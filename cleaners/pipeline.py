@@ -3,6 +3,7 @@ binary, or comes out empty is dropped with a counted reason and a log line; it n
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import threading
@@ -27,17 +28,26 @@ class DocumentTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (SIGALRM: main thread of a Unix process only; elsewhere,
-    such as in a Dask worker thread, the block runs unbounded).
+    """Interrupt the block with DocumentTimeout after `seconds`: in the main thread by SIGALRM
+    (which also interrupts blocking calls), in any other thread, such as a Dask worker's, by a
+    watchdog thread that raises it asynchronously in the blocked one. Neither interrupts a single
+    long call into C (one lxml parse); both land at the next Python instruction.
 
-    The alarm repeats every REARM_S until the block ends: an exception raised while Python runs a
-    gc callback or a `__del__` is printed and swallowed, and a single alarm landing there would
+    The interrupt repeats every REARM_S until the block ends: an exception raised while Python runs
+    a gc callback or a `__del__` is printed and swallowed, and a single one landing there would
     let the block run on unbounded."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer"):
+    if seconds <= 0:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            yield
+    else:
+        with _watchdog(seconds):
+            yield
 
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     ended = False
 
     def expire(signum: int, frame: object) -> None:
@@ -52,6 +62,39 @@ def time_limit(seconds: float) -> Iterator[None]:
         ended = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Have `exc` raised in the thread at its next Python instruction (None: cancel a pending one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               ctypes.py_object(exc) if exc else None)
+
+
+@contextmanager
+def _watchdog(seconds: float) -> Iterator[None]:
+    target = threading.get_ident()
+    ended = threading.Event()
+    lock = threading.Lock()  # no interrupt is sent once the block has ended
+
+    def watch() -> None:
+        wait = seconds
+        while not ended.wait(wait):
+            with lock:
+                if not ended.is_set():
+                    _raise_in(target, DocumentTimeout)
+            wait = REARM_S
+
+    threading.Thread(target=watch, name="document-time-limit", daemon=True).start()
+    try:
+        yield
+    finally:
+        while not ended.is_set():
+            try:
+                with lock:
+                    ended.set()
+                    _raise_in(target, None)
+            except DocumentTimeout:  # sent just before the block ended: it ends all the same
+                pass
 
 
 def clean_item(item: RawItem, text: str | None = None) -> Document:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import pytest
@@ -77,3 +78,25 @@ def test_time_limit_fires_again_when_the_first_alarm_is_swallowed() -> None:
                     if swallowed > 1:
                         raise
     assert swallowed == 2 and time.monotonic() - started < 3
+
+
+def test_time_limit_holds_outside_the_main_thread_as_in_a_dask_worker() -> None:
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        started = time.monotonic()
+        try:
+            with time_limit(0.3):
+                while time.monotonic() - started < 10:
+                    sum(range(1000))
+        except DocumentTimeout:
+            outcome["stopped_after"] = time.monotonic() - started
+        # nothing is raised here once the block has ended
+        time.sleep(1.0)
+        outcome["finished"] = True
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(15)
+    assert outcome["finished"] is True
+    assert 0.3 <= outcome["stopped_after"] < 3
