@@ -8,33 +8,38 @@ document is counted with a reason in the commit metadata: nothing is silently lo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
-from cleaners.pipeline import clean_items
-from cleaners.readers import ReadStats, expand_inputs, iter_items
+from cleaners.readers import InputPath, expand_inputs, input_stat, is_remote
 from corpus.neardup import NearDupIndex
 from corpus.schema import SCHEMA, record_hash, to_table
-from corpus.scope import ScopeConfig, apply_scope
+from corpus.scope import ScopeConfig
+from corpus.shards import (Rejected, ShardCache, ShardFailure, ShardResult, dask_client, in_input_order, run_shards,
+                           sha256_file)
 from corpus.store import CorpusError, CorpusStore
 from crawler.lock import dir_lock
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_IN_METADATA = 200
 BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
+SHARD_CACHE = "_shards"  # finished shards of a build not yet committed (see corpus.shards)
 
 
 @dataclass
@@ -45,17 +50,7 @@ class BuildReport:
     read: dict[str, int]
     problems: list[str] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-Rejected = tuple[Document, str, str]  # the document, the reason, a detail (e.g. the doc_id it duplicates)
+    failed_shards: list[str] = field(default_factory=list)
 
 
 def dedup_batch(docs: list[Document]) -> tuple[list[Document], list[Rejected]]:
@@ -160,16 +155,18 @@ def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
 
 
 def build(inputs: Sequence[str | Path], corpus_dir: str | Path, config: ScopeConfig | None = None,
-          wait: float = 0.0) -> BuildReport:
+          wait: float = 0.0, scheduler: str | None = None, workers: int | None = None) -> BuildReport:
     """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`.
     One build at a time per corpus: another waits up to `wait` seconds, then raises
-    DirectoryLocked."""
+    DirectoryLocked. `scheduler` (a Dask scheduler address) or `workers` (a local Dask cluster of
+    that many processes) cleans the files on a cluster, one file per task."""
     files = expand_inputs(inputs)  # raises InputError before any work is done
-    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"):
-        return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False)
+    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
+        return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False, client=client)
 
 
-def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: float = 0.0) -> BuildReport:
+def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: float = 0.0,
+            scheduler: str | None = None, workers: int | None = None) -> BuildReport:
     """Re-clean every raw dump the corpus was built from with the current cleaners, and commit
     what that changes: documents whose text or metadata changed, documents now rejected
     (removed), documents found anew. A dump that is missing, or whose bytes differ from the
@@ -177,47 +174,82 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
     store = CorpusStore(corpus_dir)
     if not store.exists():
         raise CorpusError(f"no corpus at {corpus_dir}")
-    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"):
+    with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
         recorded: dict[str, str] = {}
         for version in store.history():
             for entry in version.metadata.get("inputs", []):
                 recorded[entry["path"]] = entry["sha256"]
-        files, problems = [], []
-        for path, sha in recorded.items():
-            p = Path(path)
-            if not p.is_file():
-                problems.append(f"{path}: missing; its documents are kept as they are")
-            elif sha256_file(p) != sha:
-                problems.append(f"{path}: not the bytes it was built from (sha256 differs); skipped, "
-                                "its documents are kept as they are")
+        files: list[InputPath] = []
+        problems = []
+        for path in recorded:
+            if _exists(path):
+                files.append(path)
             else:
-                files.append(p)
-        for problem in problems:
-            log.warning("rebuild: %s", problem)
-        return _build(files, store, config or ScopeConfig(), problems, rebuild=True)
+                problems.append(f"{path}: missing; its documents are kept as they are")
+        return _build(files, store, config or ScopeConfig(), problems, rebuild=True, client=client,
+                      recorded=recorded)
 
 
-def _build(files: list[Path], store: CorpusStore, config: ScopeConfig, problems: list[str],
-           rebuild: bool) -> BuildReport:
+def _exists(path: str) -> bool:
+    if not is_remote(path):
+        return Path(path).is_file()
+    try:
+        input_stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None) -> Iterator[Client | None]:
+    if scheduler is None and workers is None:
+        yield None
+    else:
+        with dask_client(scheduler, workers) as client:
+            yield client
+
+
+def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, problems: list[str],
+           rebuild: bool, client: Client | None = None, recorded: dict[str, str] | None = None) -> BuildReport:
+    """`recorded`: for a rebuild, the sha256 each dump had when it was built."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     build_id = uuid.uuid4().hex[:12]
-    input_meta = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files]
-    stats = ReadStats()
+    input_meta: list[dict[str, Any]] = []
+    read: Counter[str] = Counter()
     rejected: list[Rejected] = []
     kept: list[Document] = []
-    for doc in clean_items(iter_items(files, stats), stats, keep_empty=True):
-        reason = apply_scope(doc, config)
-        if reason:
-            rejected.append((doc, reason, ""))
-        else:
-            kept.append(doc)
-    dropped = {k.split(":", 1)[1]: v for k, v in stats.counts.items() if k.startswith("dropped:")}
+    failed: list[str] = []
+    record_problems: list[str] = []
+    cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
+    for result in in_input_order(files, run_shards(files, config, client=client, cache=cache)):
+        if isinstance(result, ShardFailure):
+            failed.append(result.path)
+            problems.append(f"{result.path}: cleaning failed: {result.error}; not in this version, "
+                            "a later build retries it")
+            continue
+        if recorded and recorded.get(result.path, result.sha256) != result.sha256:
+            problems.append(f"{result.path}: not the bytes it was built from (sha256 differs); skipped, "
+                            "its documents are kept as they are")
+            continue
+        input_meta.append({"path": result.path, "sha256": result.sha256, "bytes": result.bytes})
+        read.update(result.counts)
+        read["shards_reused" if result.reused else "shards_cleaned"] += 1
+        record_problems.extend(result.problems)
+        kept.extend(result.documents)
+        rejected.extend(result.rejected)
+    for problem in problems:  # the files skipped (bad records are logged where they are read)
+        log.warning("build: %s", problem)
+    problems.extend(record_problems)
+    dropped = {k.split(":", 1)[1]: v for k, v in read.items() if k.startswith("dropped:")}
+    read = Counter({k: v for k, v in read.items() if not k.startswith("dropped:")})
+    if failed:
+        read["shards_failed"] = len(failed)
     kept, dups = dedup_batch(kept)
     columns = ["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical", "warc_file", "raw_path"]
     existing = store.read(columns=columns) if store.exists() else SCHEMA.empty_table().select(columns)
     deletes: list[str] = []
     if rebuild:  # documents of the re-read dumps that no longer come out of them
-        paths = {str(p) for p in files}
+        paths = {i["path"] for i in input_meta}
         cols = (existing.column(c).to_pylist() for c in ("doc_id", "warc_file", "raw_path"))
         from_dumps = {d for d, w, r in zip(*cols, strict=True) if r in paths or w in paths}
         deletes = sorted(from_dumps - {d.doc_id for d in kept})
@@ -230,8 +262,6 @@ def _build(files: list[Path], store: CorpusStore, config: ScopeConfig, problems:
     gone = index.remove(deletes)
     moved, counts["reclustered"] = recluster(index, write, existing, store, gone)
     upserts = pa.concat_tables([to_table(write), moved.select(SCHEMA.names)]) if moved.num_rows else to_table(write)
-    read = {k: v for k, v in sorted(stats.counts.items()) if not k.startswith("dropped:")}
-    problems = problems + [str(p) for p in stats.problems]
     reasons = dict(sorted(Counter(reason for _, reason, _ in rejected).items()))
     metadata: dict[str, Any] = {
         "build_id": build_id,
@@ -243,16 +273,18 @@ def _build(files: list[Path], store: CorpusStore, config: ScopeConfig, problems:
         "counts": counts,
         "rejected": reasons,
         "dropped": dict(sorted(dropped.items())),
-        "read": read,
+        "read": dict(sorted(read.items())),
         "problems": problems[:MAX_PROBLEMS_IN_METADATA],
         "problems_total": len(problems),
+        "failed_shards": failed,
     }
     # The rejected rows first: if the build dies before its main commit, they carry a build_id
     # that no version has, and readers of the rejected table skip them.
     store.commit_rejected(rejected_table(rejected, build_id))
     version = store.commit(upserts, metadata, deletes)
     index.save(store.path, version)
-    return BuildReport(version, counts, dropped, read, problems, reasons)
+    cache.clear()
+    return BuildReport(version, counts, dropped, dict(read), problems, reasons, failed)
 
 
 def rejected_table(rejected: list[Rejected], build_id: str) -> pa.Table:

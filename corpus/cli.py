@@ -1,6 +1,7 @@
 """The dgsn-corpus command line: clean raw dumps, build and inspect corpus versions, export.
 
-Exit status: 0 success, 1 failure during the run, 2 usage error (bad option, missing input,
+Exit status: 0 success, 1 failure during the run (a build commits the files that cleaned and names
+those that failed), 2 usage error (bad option, missing input,
 invalid sources registry), 75 another crawl or run holds the workdir (cron can retry later).
 """
 
@@ -54,14 +55,28 @@ def cli(verbose: int) -> None:
         handler.setLevel(level)
 
 
+def _cluster_options(fn):
+    fn = click.option("--workers", type=click.IntRange(min=1), default=None,
+                      help="Clean on a local Dask cluster of N worker processes, one file per task.")(fn)
+    return click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="Clean on this Dask cluster (workers need dgsn-corpus and the inputs).")(fn)
+
+
+def _check_cluster(scheduler: str | None, workers: int | None) -> None:
+    if scheduler and workers:
+        _fail("give --scheduler or --workers, not both")
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl",
               show_default=True, help="jsonl: one Document per line; text: title and text.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: standard output).")
-def clean(inputs: tuple[str, ...], fmt: str, out: Path | None) -> None:
-    """Clean raw dumps (WARC, HTML, JSONL, text files, directories, globs) into Documents."""
+@_cluster_options
+def clean(inputs: tuple[str, ...], fmt: str, out: Path | None, scheduler: str | None, workers: int | None) -> None:
+    """Clean raw dumps (WARC, HTML, JSONL, text files, directories, globs, fsspec URLs) into Documents."""
+    _check_cluster(scheduler, workers)
     try:
         files = expand_inputs(inputs)
     except InputError as exc:
@@ -69,7 +84,11 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None) -> None:
     stats = ReadStats()
     sink: TextIO = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
-        for doc in clean_items(iter_items(files, stats), stats):
+        if scheduler or workers:
+            docs = _clean_on_cluster(files, stats, scheduler, workers, out)
+        else:
+            docs = clean_items(iter_items(files, stats), stats)
+        for doc in docs:
             if fmt == "jsonl":
                 sink.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
             else:
@@ -82,6 +101,29 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None) -> None:
             sink.close()
     click.echo(f"cleaned {len(files)} file(s):", err=True)
     _print_stats(stats.counts, map(str, stats.problems))
+    if stats.counts["shards_failed"]:
+        sys.exit(1)
+
+
+def _clean_on_cluster(files: list, stats: ReadStats, scheduler: str | None, workers: int | None,
+                      out: Path | None) -> Iterator:  # -> Iterator[Document]
+    """Documents of every file, cleaned on a Dask cluster, in input order. With --out, finished
+    files are kept beside it (OUT.shards/) until the output is complete: a rerun skips them."""
+    from corpus.shards import ShardCache, ShardFailure, dask_client, in_input_order, run_shards
+
+    cache = ShardCache(out.with_name(out.name + ".shards")) if out else None
+    with dask_client(scheduler, workers) as client:
+        for result in in_input_order(files, run_shards(files, None, client=client, cache=cache)):
+            if isinstance(result, ShardFailure):
+                stats.counts["shards_failed"] += 1
+                stats.bad(result.path, None, f"cleaning failed: {result.error}")
+                continue
+            stats.counts.update(result.counts)
+            stats.counts["shards_reused" if result.reused else "shards_cleaned"] += 1
+            stats.problems.extend(result.problems)
+            yield from result.documents
+    if cache is not None and not stats.counts["shards_failed"]:
+        cache.clear()
 
 
 @cli.command()
@@ -117,12 +159,15 @@ def _scope_config(config_file: Path | None):  # -> ScopeConfig
         _fail(str(exc))
 
 
-def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float):  # -> BuildReport
+def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
+               scheduler: str | None = None, workers: int | None = None):  # -> BuildReport
     from corpus.build import build as run_build
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
+    _check_cluster(scheduler, workers)
     try:
-        return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait)
+        return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler,
+                         workers=workers)
     except InputError as exc:
         _fail(str(exc))
     except DirectoryLocked as exc:
@@ -136,6 +181,10 @@ def _print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
                f"{c['documents']} documents")
     _print_stats({**report.read, **{f"dropped:{k}": v for k, v in report.dropped.items()},
                   **{f"rejected:{k}": v for k, v in report.rejected.items()}}, report.problems)
+    if report.failed_shards:
+        click.echo(f"dgsn-corpus: {len(report.failed_shards)} file(s) failed and are not in version "
+                   f"{report.version}; a later build retries them: " + ", ".join(report.failed_shards), err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -145,9 +194,11 @@ def _print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
 @_config_option
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
-def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, wait: float) -> None:
+@_cluster_options
+def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, wait: float,
+          scheduler: str | None, workers: int | None) -> None:
     """Clean INPUTS and commit them as one new version of the corpus."""
-    _print_build(_run_build(list(inputs), corpus_dir, config_file, wait), corpus_dir)
+    _print_build(_run_build(list(inputs), corpus_dir, config_file, wait, scheduler, workers), corpus_dir)
 
 
 @cli.command()
@@ -155,7 +206,9 @@ def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, w
 @_config_option
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
-def rebuild(corpus_dir: Path, config_file: Path | None, wait: float) -> None:
+@_cluster_options
+def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: str | None,
+            workers: int | None) -> None:
     """Re-clean every raw dump the corpus was built from with the current cleaners; commit what
     changes. Missing or altered dumps are reported and skipped (their documents stay)."""
     from corpus.build import rebuild as run_rebuild
@@ -163,8 +216,9 @@ def rebuild(corpus_dir: Path, config_file: Path | None, wait: float) -> None:
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
     _store(corpus_dir)
+    _check_cluster(scheduler, workers)
     try:
-        report = run_rebuild(corpus_dir, _scope_config(config_file), wait=wait)
+        report = run_rebuild(corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers)
     except CorpusError as exc:
         _fail(str(exc))
     except DirectoryLocked as exc:
@@ -376,9 +430,18 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-           overrides: dict[str, str]) -> dict:
+           overrides: dict[str, str], redis_url: str | None = None) -> dict:
     from crawler.run import crawl as run_crawl
     from crawler.sources import SourceError
+
+    if redis_url:
+        from crawler.frontier import check_redis, redis_settings
+
+        try:
+            check_redis(redis_url)
+        except ConnectionError as exc:
+            _fail(str(exc), 1)
+        overrides = {**redis_settings(redis_url), **overrides}
 
     if since:
         try:
@@ -422,6 +485,9 @@ _crawl_options = [
     click.option("--source", "source_ids", multiple=True, help="Crawl only this source id (repeatable)."),
     click.option("--since", default=None, help="Backfill: discover articles from this date (YYYY-MM-DD)."),
     click.option("--set", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable)."),
+    click.option("--redis", "redis_url", default=None, metavar="redis://HOST:PORT/DB",
+                 help="Share one crawl frontier (queue, seen URLs, fetch records) with the other crawler "
+                      "processes on this Redis server; each process keeps its own --workdir."),
 ]
 
 
@@ -434,10 +500,10 @@ def crawl_options(fn):
 @cli.command()
 @crawl_options
 def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-          settings: tuple[str, ...]) -> None:
+          settings: tuple[str, ...], redis_url: str | None) -> None:
     """Discover and fetch new or changed articles; keep every response as WARC."""
     with _locked(workdir):
-        _crawl(workdir, sources_file, source_ids, since, _overrides(settings))
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url)
 
 
 @cli.command()
@@ -446,14 +512,14 @@ def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...],
               help="Corpus directory (default: WORKDIR/corpus).")
 @_config_option
 def run(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-        settings: tuple[str, ...], corpus_dir: Path | None, config_file: Path | None) -> None:
+        settings: tuple[str, ...], redis_url: str | None, corpus_dir: Path | None, config_file: Path | None) -> None:
     """Crawl, then build a corpus version from every WARC file not yet in the corpus."""
     from corpus.build import unbuilt_warcs
 
     corpus_dir = corpus_dir or workdir / "corpus"
     _scope_config(config_file)  # a bad configuration fails before the crawl, not after
     with _locked(workdir):
-        _crawl(workdir, sources_file, source_ids, since, _overrides(settings))
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url)
         pending = unbuilt_warcs(workdir / "raw", corpus_dir)
         if not pending:
             click.echo("no new WARC files to build")

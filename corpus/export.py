@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus.build import sha256_file
+from corpus.shards import sha256_file
 from corpus.store import CorpusError, CorpusStore
 
 FORMATS = ("jsonl", "parquet")

@@ -71,6 +71,9 @@ class WarcRecorderMiddleware:
         )
         request.meta["warc"] = {"file": str(path), "offset": offset, "record_id": record_id}
         self.crawler.stats.inc_value("dgsn/warc_records")
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        if frontier is not None:
+            frontier.response_recorded(request, response.status)
         return response
 
     def spider_closed(self, spider: Any) -> None:
@@ -102,11 +105,11 @@ class RedirectStateMiddleware(_SpiderStateMiddleware):
         if request.meta.get("dgsn_article") and response.status in (301, 302, 303, 307, 308):
             spider = self.crawler.spider
             warc = request.meta.get("warc") or {}
-            spider.state.record_fetch(request.url, spider.source_id, response.status,
-                                      warc_file=warc.get("file"), warc_offset=warc.get("offset"))
+            spider.record_fetch(request.url, response.status, warc_file=warc.get("file"),
+                                warc_offset=warc.get("offset"))
             location = response.headers.get(b"Location")
             target = urljoin(request.url, location.decode("latin-1")) if location else None
-            if target and spider.source.owns(target) and not spider.state.plan(target, spider.source_id, None).fetch:
+            if target and spider.source.owns(target) and not spider.plan(target, None).fetch:
                 raise AlreadyFetched(f"redirect to {target}, which is already fetched and unchanged")
         return response
 
@@ -121,8 +124,8 @@ class CrawlStateMiddleware(_SpiderStateMiddleware):
         spider = self.crawler.spider
         warc = request.meta.get("warc") or {}
         status = response.status
-        request.meta["dgsn_change"] = spider.state.record_fetch(
-            request.url, spider.source_id, status, etag=_one(response, b"ETag"),
+        request.meta["dgsn_change"] = spider.record_fetch(
+            request.url, status, etag=_one(response, b"ETag"),
             last_modified=_one(response, b"Last-Modified"),
             content_hash=hashlib.sha256(response.body).hexdigest() if status == 200 else None,
             warc_file=warc.get("file"), warc_offset=warc.get("offset"),

@@ -45,3 +45,9 @@ WARC_MAX_BYTES = 1024 * 1024 * 1024
 # conditional request) when its last fetch is at least this many hours old, to capture edits.
 DGSN_REVISIT_WINDOW_DAYS = 3
 DGSN_REVISIT_INTERVAL_HOURS = 6
+# `crawl --redis`: a crawler process that sent no heartbeat for this long is taken for dead, and
+# the requests it had in flight go back into the shared queue.
+DGSN_REDIS_LIVE_SECONDS = 20
+# `crawl --redis`: crawler processes started within this many seconds of a round's start join it
+# (and skip what it already discovered); a later start begins a new round.
+DGSN_REDIS_ROUND_SECONDS = 900

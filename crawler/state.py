@@ -140,6 +140,18 @@ class CrawlState:
         )
         return change
 
+    def adopt(self, url: str, record: dict[str, object]) -> None:
+        """Take the fetch another crawler process recorded (`crawl --redis`), for a URL this state
+        has never fetched: the next plan treats it as fetched, as if this machine had done it."""
+        now = _iso(datetime.now(UTC))
+        self.db.execute("INSERT INTO urls (url, source, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(url) DO NOTHING", (url, record["source"], record.get("first_seen") or now, now))
+        self.db.execute(
+            "UPDATE urls SET first_seen = MIN(first_seen, COALESCE(?, first_seen)), last_fetched = ?, status = ?, "
+            "etag = ?, last_modified = ?, content_hash = ? WHERE url = ? AND last_fetched IS NULL",
+            (record.get("first_seen"), record["last_fetched"], record.get("status"), record.get("etag"),
+             record.get("last_modified"), record.get("content_hash"), url))
+
     def get(self, url: str) -> dict[str, object] | None:
         cur = self.db.execute("SELECT * FROM urls WHERE url = ?", (url,))
         row = cur.fetchone()

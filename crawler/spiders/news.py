@@ -25,7 +25,7 @@ from cleaners.topics import SEARCH_TERMS, is_on_topic
 from crawler.discovery import DiscoveryError, Found, parse_feed, parse_listing, parse_sitemap, parse_wp_posts
 from crawler.middlewares import AlreadyFetched
 from crawler.sources import Source, load_sources
-from crawler.state import CrawlState, RevisitPolicy
+from crawler.state import CrawlState, Plan, RevisitPolicy
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class NewsSpider(scrapy.Spider):
 
     source: Source
     state: CrawlState
+    frontier: Any = None  # crawler.frontier.RedisFrontier when the crawl shares a Redis frontier
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -91,6 +92,23 @@ class NewsSpider(scrapy.Spider):
         if reason == "finished":
             self.state.finish_run(self.run_id, self.source_id)
         self.state.close()
+
+    # -- crawl state (shared with the other crawler processes on a Redis frontier) --------------
+    def plan(self, url: str, discovered: datetime | None) -> Plan:
+        if self.frontier is not None:
+            self.frontier.adopt(self.state, url)
+        return self.state.plan(url, self.source_id, discovered)
+
+    def mark_off_topic(self, url: str) -> None:
+        self.state.mark_off_topic(url, self.source_id)
+        if self.frontier is not None:
+            self.frontier.share_off_topic(url)
+
+    def record_fetch(self, url: str, status: int, **fields: Any) -> str:
+        change = self.state.record_fetch(url, self.source_id, status, **fields)
+        if self.frontier is not None:
+            self.frontier.share_fetch(url, self.state.get(url))
+        return change
 
     def _inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"dgsn/{key}", n)
@@ -140,9 +158,9 @@ class NewsSpider(scrapy.Spider):
                 continue
             if (item.title or item.summary) and not is_on_topic(item.title, item.summary):
                 self._inc("off_topic")
-                self.state.mark_off_topic(item.url, self.source_id)
+                self.mark_off_topic(item.url)
                 continue
-            plan = self.state.plan(item.url, self.source_id, item.published)
+            plan = self.plan(item.url, item.published)
             if plan.reason == "off-topic":
                 self._inc("off_topic")
                 continue
@@ -223,6 +241,8 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
+        if self.frontier is not None and request is not None:
+            self.frontier.request_done(request)
         if failure.check(HttpError):
             listing_page = meta.get("route") in ("listing", "search") and not meta.get("dgsn_article")
             if listing_page and failure.value.response.status == 404:

@@ -36,10 +36,10 @@ def summaries(workdir: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((workdir / "runs").glob("*.json"))]
 
 
-def article_responses(workdir: Path) -> Counter[str]:
-    """200 responses per URL over every WARC file of the workdir (what the crawler fetched)."""
+def article_responses(workdir: Path, run_id: str = "*") -> Counter[str]:
+    """200 responses per URL over every WARC file of the workdir, or of one run (what the crawler fetched)."""
     out: Counter[str] = Counter()
-    for path in sorted((workdir / "raw").glob("*/*.warc.gz*")):
+    for path in sorted((workdir / "raw").glob(f"{run_id}/*.warc.gz*")):
         with open(path, "rb") as fh:
             for record in ArchiveIterator(fh):
                 if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":

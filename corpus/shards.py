@@ -1,0 +1,196 @@
+"""Cleaning raw dumps one file (a shard) per task: in this process, or on a Dask cluster
+(`--workers N` starts a local one, `--scheduler tcp://HOST:PORT` joins a running one).
+
+Both run the same `clean_shard`, and the caller puts results back in input order, so the output
+does not depend on where or in which order shards ran. A worker sends back cleaned documents, not
+raw bytes; with a scope, only in-scope documents travel whole, and scope rejections as rows with a
+text preview (their raw record stays reachable through the provenance fields). Finished shards are
+kept in a cache directory until the caller has committed them, so a rerun after a crash skips
+them. A shard that keeps failing (Dask retries it) comes back as a ShardFailure naming the file.
+
+Workers of a remote scheduler need dgsn-corpus installed, and the raw dumps at the same paths or
+URLs (fsspec: `s3://…` with s3fs installed on the workers, and so on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cleaners import CLEANER_VERSION
+from cleaners.document import Document
+from cleaners.pipeline import DOC_TIME_LIMIT, clean_items
+from cleaners.readers import InputPath, ReadStats, input_stat, iter_items, open_input
+from corpus.scope import ScopeConfig, apply_scope
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+
+RETRIES = 2  # a failed shard runs at most 1 + RETRIES times
+REJECTED_PREVIEW_CHARS = 500  # text kept with a document rejected by the scope filter
+
+Rejected = tuple[Document, str, str]  # the document, the reason, a detail (e.g. the doc_id it duplicates)
+
+
+@dataclass
+class ShardResult:
+    path: str
+    sha256: str
+    bytes: int
+    documents: list[Document]  # cleaned (and in scope, when a scope was given)
+    rejected: list[Rejected] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    reused: bool = False  # taken from the cache of an earlier, uncommitted run
+
+
+@dataclass
+class ShardFailure:
+    path: str
+    error: str
+
+
+def sha256_file(path: InputPath) -> str:
+    h = hashlib.sha256()
+    with open_input(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def clean_shard(path: InputPath, config: ScopeConfig | None = None,
+                time_limit_s: float = DOC_TIME_LIMIT) -> ShardResult:
+    """Clean one raw-dump file. With a scope, documents it rejects (empty ones included) come back
+    in `rejected` with their text cut to a preview; without one, every non-empty document comes
+    back in `documents`."""
+    size, _ = input_stat(path)
+    sha = sha256_file(path)
+    stats = ReadStats()
+    kept: list[Document] = []
+    rejected: list[Rejected] = []
+    for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None):
+        reason = apply_scope(doc, config) if config is not None else None
+        if reason:
+            doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
+            rejected.append((doc, reason, ""))
+        else:
+            kept.append(doc)
+    return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems])
+
+
+class ShardCache:
+    """Finished shards of a run that has not been committed yet, one pickle per shard, keyed by the
+    file's path, size and modification time, the cleaner version and `tag` (the scope): a file
+    that changed, or other cleaners, never reuse an old result. The directory is this project's
+    own scratch space; nothing else should write there."""
+
+    def __init__(self, directory: Path, tag: str = ""):
+        self.directory = Path(directory)
+        self.tag = tag
+
+    def _file(self, path: InputPath) -> Path:
+        size, mtime = input_stat(path)
+        key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}"
+        return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+
+    def get(self, path: InputPath) -> ShardResult | None:
+        try:
+            with open(self._file(path), "rb") as fh:
+                result = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return None
+        return result if isinstance(result, ShardResult) and result.path == str(path) else None
+
+    def put(self, result: ShardResult) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self._file(result.path)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+
+    def clear(self) -> None:
+        if self.directory.is_dir():
+            for f in self.directory.iterdir():
+                f.unlink(missing_ok=True)
+            self.directory.rmdir()
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
+    """A client of the scheduler at `scheduler`, or of a local cluster of `workers` processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+    else:  # the dashboard on any free port (None does not turn it off, and 8787 may be taken)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
+            yield client
+
+
+def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
+               client: Client | None = None, cache: ShardCache | None = None,
+               retries: int = RETRIES) -> Iterator[ShardResult | ShardFailure]:
+    """Results of every path, in the order they finish: from the cache, then from this process
+    (no client) or the cluster. Each path yields exactly once."""
+    pending = []
+    for path in paths:
+        cached = cache.get(path) if cache is not None else None
+        if cached is not None:
+            cached.reused = True
+            log.info("shard %s: finished in an earlier run, not cleaned again", path)
+            yield cached
+        else:
+            pending.append(path)
+    if client is None:
+        for path in pending:
+            try:
+                result = clean_shard(path, config)
+            except Exception as exc:  # one bad shard must not stop the others
+                yield ShardFailure(str(path), f"{type(exc).__name__}: {exc}")
+                continue
+            if cache is not None:
+                cache.put(result)
+            yield result
+        return
+    from distributed import as_completed
+
+    futures = client.map(clean_shard, pending, config=config, retries=retries, pure=False)
+    path_of = {f.key: str(p) for f, p in zip(futures, pending, strict=True)}
+    for future in as_completed(futures):
+        try:
+            result = future.result()
+        except Exception as exc:  # the task's own error after its retries, or KilledWorker
+            yield ShardFailure(path_of[future.key], f"{type(exc).__name__}: {exc} (after {1 + retries} attempts)")
+            continue
+        finally:
+            future.release()
+        if cache is not None:
+            cache.put(result)
+        yield result
+
+
+def in_input_order(paths: Sequence[InputPath],
+                   results: Iterator[ShardResult | ShardFailure]) -> Iterator[ShardResult | ShardFailure]:
+    """Results as they finish, handed on in the order of `paths` (each as soon as all before it
+    are in), so that output never depends on which shard finished first."""
+    order = {str(p): i for i, p in enumerate(paths)}
+    waiting: dict[int, ShardResult | ShardFailure] = {}
+    nxt = 0
+    for result in results:
+        waiting[order[result.path]] = result
+        while nxt in waiting:
+            yield waiting.pop(nxt)
+            nxt += 1
