@@ -89,6 +89,37 @@ def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[s
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)
+    return main_text(tree, url), metadata
+
+
+# Share of the page's words under which a recall-mode extraction may have stopped short of the
+# article (a teaser list, one section of several): the balanced extraction is asked as well.
+RECALL_PAGE_SHARE = 0.3
+
+
+def _run(tree: etree._Element, url: str | None, recall: bool) -> str:
     result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                         include_tables=True)
-    return (result.text or "") if result is not None else "", metadata
+                                         include_tables=True, favor_recall=recall)
+    return (result.text or "") if result is not None else ""
+
+
+def page_words(tree: etree._Element) -> int:
+    """Words of the page's visible text (JSON-LD left out)."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    return sum(len(t.split()) for t in root.xpath(".//text()[not(parent::script)]"))
+
+
+def main_text(tree: etree._Element, url: str | None = None) -> str:
+    """trafilatura in recall mode first: on an article page it keeps the paragraphs that balanced
+    mode drops by link density or as teasers (lists, short blocks between paragraphs), and with
+    a long result it skips the readability comparison, so it also costs less. When its text
+    covers little of the page it may have stopped at one block of a page laid out in several:
+    the balanced extraction (which compares with readability) runs too, and the longer text wins.
+    Both runs prune the same nodes from the raw tree in place, so the second can reuse it."""
+    recall = _run(tree, url, recall=True)
+    n = len(recall.split())
+    if n >= RECALL_PAGE_SHARE * page_words(tree):
+        return recall
+    balanced = _run(tree, url, recall=False)
+    return balanced if len(balanced.split()) > n else recall
