@@ -3,6 +3,7 @@ main text with trafilatura."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import trafilatura
@@ -58,11 +59,26 @@ def _drop_tree(el: etree._Element) -> None:
     parent.remove(el)
 
 
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
+# Markup after the first </body> or </html> longer than this is content, not trailing scripts.
+_AFTER_END_MAX = 512
+
+
+def _drop_early_end_tags(html: str) -> str:
+    """Templates that print </body></html> before the article (a header include closing the
+    document) leave the article after the end of the document, where libxml2 may drop it; a
+    browser puts it in <body>. Without the end tags the parser keeps it too."""
+    m = _END_TAGS.search(html)
+    if m is None or len(html) - m.end() <= _AFTER_END_MAX or not html[m.end():].strip():
+        return html
+    return _END_TAGS.sub("", html)
+
+
 def parse_html(html: str) -> etree._Element | None:
     """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
     lookup on every node trafilatura visits)."""
     try:
-        return load_html(html)
+        return load_html(_drop_early_end_tags(html))
     except (etree.ParserError, ValueError):
         return None
 
