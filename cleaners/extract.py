@@ -3,6 +3,7 @@ main text with trafilatura."""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from functools import lru_cache
 
@@ -105,7 +106,31 @@ def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[s
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)
-    return main_text(tree, url), metadata
+    text = main_text(tree, url)
+    if metadata.article_body:
+        body = render_article_body(metadata.article_body)
+        if len(body.split()) >= ARTICLE_BODY_MIN_WORDS and len(body.split()) > ARTICLE_BODY_RATIO * len(text.split()):
+            text = body
+    return text, metadata
+
+
+# The JSON-LD articleBody replaces the extraction when it is this much longer: the publisher's own
+# record of the article, so far more text there means the extraction missed most of the article
+# (a slideshow or listicle whose items the extractor takes for teasers). Only much longer: it is
+# plain text, without the captions and subheadings of the page.
+ARTICLE_BODY_RATIO = 1.5
+ARTICLE_BODY_MIN_WORDS = 100
+_BODY_BREAKS = re.compile(r"<(?:br|/p|/h[1-6]|/li|/div|/blockquote)\b[^>]*>", re.I)
+_BODY_TAGS = re.compile(r"<[^>]{0,500}>")
+_BLANK_RUNS = re.compile(r"\n\s*\n+")
+
+
+def render_article_body(raw: str) -> str:
+    """Plain text of an articleBody value, which some sites fill with (escaped) HTML."""
+    text = html_lib.unescape(raw)
+    if "<" in text:
+        text = _BODY_TAGS.sub("", _BODY_BREAKS.sub("\n", text))
+    return _BLANK_RUNS.sub("\n", text).strip()
 
 
 # Share of the page's words under which a recall-mode extraction may have stopped short of the

@@ -17,3 +17,33 @@ def test_article_printed_after_an_early_end_of_document_is_kept() -> None:
     text = clean_html(html).text
     assert "container traffic grew for the 1th month" in text
     assert "container traffic grew for the 8th month" in text
+
+
+def _ld_page(visible: str, body: str) -> str:
+    import json
+
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ten markets to visit",
+                     "articleBody": body})
+    return ("<html><head><title>Ten markets to visit</title><script type='application/ld+json'>" + ld +
+            "</script></head><body><article><h1>Ten markets to visit</h1>" + visible + "</article></body></html>")
+
+
+SLIDES = [f"Market number {i} in the old medina sells spices, leather and copper lamps, and opens at dawn "
+          f"on every day except Friday, when the stalls stay closed until the afternoon prayer." for i in range(1, 11)]
+
+
+def test_json_ld_article_body_replaces_an_extraction_that_missed_most_of_the_article() -> None:
+    # The page shows the intro only (the items sit in a carousel the extractor skips).
+    visible = "<p>" + SLIDES[0] + "</p><p>" + SLIDES[1] + "</p>"
+    body = "<p>" + "</p><p>".join(SLIDES) + "</p>"
+    text = clean_html(_ld_page(visible, body)).text
+    assert "Market number 10 in the old medina" in text
+    assert "<p>" not in text and "Market number 3 in" in text.split("\n")[2]
+
+
+def test_json_ld_article_body_not_much_longer_leaves_the_extraction() -> None:
+    visible = "".join(f"<p>{s}</p>" for s in SLIDES[:8]) + "<figure><img src='m.jpg'><figcaption>Copper lamps " \
+        "for sale near the gate</figcaption></figure>"
+    text = clean_html(_ld_page(visible, " ".join(SLIDES))).text
+    assert "Copper lamps for sale near the gate" in text
+    assert "Market number 9 in" not in text
