@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cleaners import clean_html
+from cleaners.extract import parse_html, prune_chrome
 
 NAV = "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(30)) + "</ul></nav>"
 PARAS = "".join(f"<p>The harbour authority in Agadir reported that container traffic grew for the {i}th month "
@@ -47,3 +48,20 @@ def test_json_ld_article_body_not_much_longer_leaves_the_extraction() -> None:
     text = clean_html(_ld_page(visible, " ".join(SLIDES))).text
     assert "Copper lamps for sale near the gate" in text
     assert "Market number 9 in" not in text
+
+
+def test_cookie_consent_manager_dialogs_are_pruned() -> None:
+    # Consent managers print their dialogs as page markup, in prose an extractor can take for text.
+    dialogs = ("<div id='cliSettingsPopup' class='cli-modal'><p>Necessary cookies are absolutely essential for "
+               "the website to function properly.</p></div>"
+               "<div class='cky-consent-container'><p>We value your privacy and use cookies to improve "
+               "your browsing experience.</p></div>"
+               "<div id='onetrust-consent-sdk'><p>When you visit any website, it may store or retrieve "
+               "information on your browser.</p></div>")
+    tree = parse_html("<html><body><div class='entry'><h1>Port traffic grows</h1>" + PARAS + "</div>" + dialogs +
+                      "</body></html>")
+    assert tree is not None
+    prune_chrome(tree)
+    text = " ".join(tree.itertext())
+    assert "container traffic grew for the 8th month" in text
+    assert "cookies" not in text and "your browser" not in text
