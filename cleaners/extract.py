@@ -75,11 +75,31 @@ def _drop_early_end_tags(html: str) -> str:
     return _END_TAGS.sub("", html)
 
 
+# C1 control characters: no page means them; they are the middle bytes of UTF-8 text decoded as
+# Latin-1 ("â\x80\x99" for ’, "Ø\x8f" in Arabic), and the parser drops them, which leaves the
+# mojibake beyond repair ("doesnât"). Each such UTF-8 sequence is decoded back before parsing.
+_C1 = re.compile("[\x80-\x9f]")
+_UTF8_AS_LATIN1 = re.compile("[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _redecode(m: re.Match[str]) -> str:
+    try:
+        return m.group(0).encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group(0)
+
+
+def _fix_c1_mojibake(html: str) -> str:
+    if not _C1.search(html):
+        return html
+    return _UTF8_AS_LATIN1.sub(_redecode, html)
+
+
 def parse_html(html: str) -> etree._Element | None:
     """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
     lookup on every node trafilatura visits)."""
     try:
-        return load_html(_drop_early_end_tags(html))
+        return load_html(_fix_c1_mojibake(_drop_early_end_tags(html)))
     except (etree.ParserError, ValueError):
         return None
 

@@ -65,3 +65,23 @@ def test_cookie_consent_manager_dialogs_are_pruned() -> None:
     text = " ".join(tree.itertext())
     assert "container traffic grew for the 8th month" in text
     assert "cookies" not in text and "your browser" not in text
+
+
+def test_utf8_read_as_latin1_with_c1_controls_is_decoded_back() -> None:
+    # The parser drops C1 controls, so this mojibake must be undone before parsing ("doesnât").
+    english = ("The harbour authority says the new quay doesn’t need dredging before spring, "
+               "and traffic won’t be diverted to Tangier while the cranes are installed.")
+    arabic = "أعلنت المصالح الأمنية بمدينة طنجة عن توقيف شخصين يشتبه في تورطهما في قضية احتيال إلكتروني."
+    paras = "".join(f"<p>{english}</p><p>{arabic}</p>" for _ in range(4))
+    garbled = paras.encode("utf-8").decode("latin-1")
+    assert any("\x80" <= c <= "\x9f" for c in garbled)
+    text = clean_html("<html><body><article><h1>Port</h1>" + garbled + "</article></body></html>").text
+    assert english in text and arabic in text
+    assert "â" not in text and "Ø" not in text
+
+
+def test_latin1_text_without_c1_controls_is_left_alone() -> None:
+    para = ("<p>Le café de la gare, à Fès, a rouvert ses portes après des travaux menés par la commune "
+            "et financés par la région, selon un communiqué publié lundi.</p>")
+    text = clean_html("<html><body><article>" + para * 3 + "</article></body></html>").text
+    assert "Le café de la gare, à Fès, a rouvert" in text
