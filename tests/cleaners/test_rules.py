@@ -249,7 +249,8 @@ def test_dateline_forms(stripper: Stripper, line: str) -> None:
 @pytest.mark.parametrize("line", ["نشر في الجريدة الرسمية قرار جديد بشأن تنظيم النقل عام 2025.",
                                   "Publié le rapport, la commission a réagi.",
                                   "Posted on social media, the video was seen by thousands within hours.",
-                                  "See prices rise again next month", "Thank you for signing up to testify, the judge said."])
+                                  "See prices rise again next month",
+                                  "Thank you for signing up to testify, the judge said."])
 def test_chrome_near_misses_in_sentences(stripper: Stripper, line: str) -> None:
     result = stripper.strip(repair(_doc(line, BODY_EN)))
     assert line in result.text and result.removed == [], line
