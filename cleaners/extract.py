@@ -3,6 +3,8 @@ main text with trafilatura."""
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from functools import lru_cache
 
 import trafilatura
@@ -58,11 +60,46 @@ def _drop_tree(el: etree._Element) -> None:
     parent.remove(el)
 
 
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
+# Markup after the first </body> or </html> longer than this is content, not trailing scripts.
+_AFTER_END_MAX = 512
+
+
+def _drop_early_end_tags(html: str) -> str:
+    """Templates that print </body></html> before the article (a header include closing the
+    document) leave the article after the end of the document, where libxml2 may drop it; a
+    browser puts it in <body>. Without the end tags the parser keeps it too."""
+    m = _END_TAGS.search(html)
+    if m is None or len(html) - m.end() <= _AFTER_END_MAX or not html[m.end():].strip():
+        return html
+    return _END_TAGS.sub("", html)
+
+
+# C1 control characters: no page means them; they are the middle bytes of UTF-8 text decoded as
+# Latin-1 ("â\x80\x99" for ’, "Ø\x8f" in Arabic), and the parser drops them, which leaves the
+# mojibake beyond repair ("doesnât"). Each such UTF-8 sequence is decoded back before parsing.
+_C1 = re.compile("[\x80-\x9f]")
+_UTF8_AS_LATIN1 = re.compile("[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _redecode(m: re.Match[str]) -> str:
+    try:
+        return m.group(0).encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group(0)
+
+
+def _fix_c1_mojibake(html: str) -> str:
+    if not _C1.search(html):
+        return html
+    return _UTF8_AS_LATIN1.sub(_redecode, html)
+
+
 def parse_html(html: str) -> etree._Element | None:
     """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
     lookup on every node trafilatura visits)."""
     try:
-        return load_html(html)
+        return load_html(_fix_c1_mojibake(_drop_early_end_tags(html)))
     except (etree.ParserError, ValueError):
         return None
 
@@ -89,6 +126,62 @@ def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[s
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)
+    text = main_text(tree, url)
+    if metadata.article_body:
+        body = render_article_body(metadata.article_body)
+        if len(body.split()) >= ARTICLE_BODY_MIN_WORDS and len(body.split()) > ARTICLE_BODY_RATIO * len(text.split()):
+            text = body
+    return text, metadata
+
+
+# The JSON-LD articleBody replaces the extraction when it is this much longer: the publisher's own
+# record of the article, so far more text there means the extraction missed most of the article
+# (a slideshow or listicle whose items the extractor takes for teasers). Only much longer: it is
+# plain text, without the captions and subheadings of the page.
+ARTICLE_BODY_RATIO = 1.5
+ARTICLE_BODY_MIN_WORDS = 100
+_BODY_BREAKS = re.compile(r"<(?:br|/p|/h[1-6]|/li|/div|/blockquote)\b[^>]*>", re.I)
+_BODY_TAGS = re.compile(r"<[^>]{0,500}>")
+_BLANK_RUNS = re.compile(r"\n\s*\n+")
+
+
+def render_article_body(raw: str) -> str:
+    """Plain text of an articleBody value, which some sites fill with (escaped) HTML."""
+    text = html_lib.unescape(raw)
+    if "<" in text:
+        text = _BODY_TAGS.sub("", _BODY_BREAKS.sub("\n", text))
+    return _BLANK_RUNS.sub("\n", text).strip()
+
+
+# Share of the page's words under which a recall-mode extraction may have stopped short of the
+# article (a teaser list, one section of several): the balanced extraction is asked as well.
+RECALL_PAGE_SHARE = 0.3
+
+
+def _run(tree: etree._Element, url: str | None, recall: bool) -> str:
     result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                         include_tables=True)
-    return (result.text or "") if result is not None else "", metadata
+                                         include_tables=True, favor_recall=recall)
+    return (result.text or "") if result is not None else ""
+
+
+def page_words(tree: etree._Element) -> int:
+    """Words of the page's visible text (JSON-LD left out)."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    words = len(root.xpath("string()").split())  # one string built in C, not a list of text nodes
+    return words - sum(len(el.text.split()) for el in root.iter("script") if el.text)
+
+
+def main_text(tree: etree._Element, url: str | None = None) -> str:
+    """trafilatura in recall mode first: on an article page it keeps the paragraphs that balanced
+    mode drops by link density or as teasers (lists, short blocks between paragraphs), and with
+    a long result it skips the readability comparison, so it also costs less. When its text
+    covers little of the page it may have stopped at one block of a page laid out in several:
+    the balanced extraction (which compares with readability) runs too, and the longer text wins.
+    Both runs prune the same nodes from the raw tree in place, so the second can reuse it."""
+    recall = _run(tree, url, recall=True)
+    n = len(recall.split())
+    if n >= RECALL_PAGE_SHARE * page_words(tree):
+        return recall
+    balanced = _run(tree, url, recall=False)
+    return balanced if len(balanced.split()) > n else recall

@@ -31,6 +31,8 @@ class Metadata:
     canonical_url: str | None = None
     section: str | None = None
     tags: list[str] = field(default_factory=list)
+    # The article text as the publisher's JSON-LD gives it (schema.org articleBody), raw.
+    article_body: str | None = None
 
 
 # JSON-LD types that describe the page's own article (not a breadcrumb, an organization, a video).
@@ -224,4 +226,5 @@ def extract_metadata(tree: etree._Element, url: str | None = None) -> Metadata:
 
     return Metadata(title=title, authors=list(dict.fromkeys(authors))[:_MAX_AUTHORS], published_at=published or None,
                     modified_at=modified, site_name=site_name, canonical_url=canonical, section=section,
-                    tags=list(dict.fromkeys(tags)))
+                    tags=list(dict.fromkeys(tags)),
+                    article_body=body if isinstance(body := article.get("articleBody"), str) else None)

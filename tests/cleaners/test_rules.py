@@ -57,6 +57,21 @@ CASES: dict[str, tuple[str, str]] = {
                       "The investigators said this website used cookies to track the victims' browsing."),
     "chrome.cookie_buttons": ("Cookie settings", "He declined to accept the settlement offered by the court."),
     "chrome.widget": ("Loading...", "Loading of the seized goods onto trucks took several hours."),
+    "chrome.toc": ("Table des matières", "La table des matières du rapport liste douze affaires de fraude."),
+    "chrome.byline_label": ("Written by", "Written by hand, the letters were found in the suspect's car."),
+    "chrome.subscribed": ("Thanks for subscribing! Look out for your first newsletter in your inbox.",
+                          "Thanks for subscribing to the idea, the minister told lawmakers who backed it."),
+    "chrome.cta": ("En savoir plus", "Les enquêteurs veulent en savoir plus sur les complices du réseau."),
+    "chrome.price_button": ("Check Price on Amazon", "Check the price of fuel at the pump before driving to Rabat."),
+    "chrome.dateline": ("Last updated on March 4th, 2025 at 09:27 am",
+                        "Updated figures show the fraud cost victims more than a million dirhams."),
+    "chrome.read_time": ("5 دقائق للقراءة", "Reading time for pupils rose to 40 minutes a day in the new programme."),
+    "chrome.skip_link": ("Aller au contenu principal",
+                         "Aller au contenu principal du dossier a pris deux heures aux juges."),
+    "credits.image": ("Image source: Atlas Photo Agency.",
+                      "Image sources at the ministry said the photos were authentic."),
+    "related.labeled": ("Related Topics: Fraud, Fes, Police",
+                        "Related topics were discussed at the summit: fraud, smuggling and trafficking."),
     "related.read_also": ("Lire aussi : Démantèlement d'un réseau de trafic à Agadir",
                           "Lire aussi attentivement le rapport permet de comprendre l'ampleur du réseau."),
     "related.header": ("مقالات ذات صلة", "نشرت الصحيفة مقالات ذات صلة بالموضوع خلال الأسبوع الماضي."),
@@ -221,3 +236,21 @@ def test_shortcuts_never_change_what_the_rules_remove(lines: list[str], glue: st
 
 _STRIPPER = Stripper()
 _SLOW = _AskEveryRule()
+
+
+@pytest.mark.parametrize("line", ["Mis à jour le 3 mars 2025 à 10h30", "Publié le lundi 12 mai 2025",
+                                  "تاريخ النشر: 12 مارس 2025", "آخر تحديث: 2025/03/12 - 10:30",
+                                  "Published on: February 14, 2025", "Updated: Jan 31", "Posted on"])
+def test_dateline_forms(stripper: Stripper, line: str) -> None:
+    result = stripper.strip(repair(_doc(line, BODY_EN)))
+    assert [r.rule for r in result.removed] == ["chrome.dateline"], line
+
+
+@pytest.mark.parametrize("line", ["نشر في الجريدة الرسمية قرار جديد بشأن تنظيم النقل عام 2025.",
+                                  "Publié le rapport, la commission a réagi.",
+                                  "Posted on social media, the video was seen by thousands within hours.",
+                                  "See prices rise again next month",
+                                  "Thank you for signing up to testify, the judge said."])
+def test_chrome_near_misses_in_sentences(stripper: Stripper, line: str) -> None:
+    result = stripper.strip(repair(_doc(line, BODY_EN)))
+    assert line in result.text and result.removed == [], line

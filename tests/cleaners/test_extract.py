@@ -1,0 +1,87 @@
+"""HTML stage: what reaches trafilatura, and which of its extractions is kept."""
+
+from __future__ import annotations
+
+from cleaners import clean_html
+from cleaners.extract import parse_html, prune_chrome
+
+NAV = "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(30)) + "</ul></nav>"
+PARAS = "".join(f"<p>The harbour authority in Agadir reported that container traffic grew for the {i}th month "
+                "in a row, helped by two new cranes and a longer quay.</p>" for i in range(1, 9))
+
+
+def test_article_printed_after_an_early_end_of_document_is_kept() -> None:
+    # A header template closing </body></html> before the article: libxml2 drops what follows.
+    html = ("<!DOCTYPE html><html><head><title>Port traffic</title></head><body><header>" + NAV +
+            "</header>\n</body>\n</html>\n<div class='post'><h1>Port traffic grows</h1>" + PARAS +
+            "</div><footer>All rights reserved</footer></body></html>")
+    text = clean_html(html).text
+    assert "container traffic grew for the 1th month" in text
+    assert "container traffic grew for the 8th month" in text
+
+
+def _ld_page(visible: str, body: str) -> str:
+    import json
+
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ten markets to visit",
+                     "articleBody": body})
+    return ("<html><head><title>Ten markets to visit</title><script type='application/ld+json'>" + ld +
+            "</script></head><body><article><h1>Ten markets to visit</h1>" + visible + "</article></body></html>")
+
+
+SLIDES = [f"Market number {i} in the old medina sells spices, leather and copper lamps, and opens at dawn "
+          f"on every day except Friday, when the stalls stay closed until the afternoon prayer." for i in range(1, 11)]
+
+
+def test_json_ld_article_body_replaces_an_extraction_that_missed_most_of_the_article() -> None:
+    # The page shows the intro only (the items sit in a carousel the extractor skips).
+    visible = "<p>" + SLIDES[0] + "</p><p>" + SLIDES[1] + "</p>"
+    body = "<p>" + "</p><p>".join(SLIDES) + "</p>"
+    text = clean_html(_ld_page(visible, body)).text
+    assert "Market number 10 in the old medina" in text
+    assert "<p>" not in text and "Market number 3 in" in text.split("\n")[2]
+
+
+def test_json_ld_article_body_not_much_longer_leaves_the_extraction() -> None:
+    visible = "".join(f"<p>{s}</p>" for s in SLIDES[:8]) + "<figure><img src='m.jpg'><figcaption>Copper lamps " \
+        "for sale near the gate</figcaption></figure>"
+    text = clean_html(_ld_page(visible, " ".join(SLIDES))).text
+    assert "Copper lamps for sale near the gate" in text
+    assert "Market number 9 in" not in text
+
+
+def test_cookie_consent_manager_dialogs_are_pruned() -> None:
+    # Consent managers print their dialogs as page markup, in prose an extractor can take for text.
+    dialogs = ("<div id='cliSettingsPopup' class='cli-modal'><p>Necessary cookies are absolutely essential for "
+               "the website to function properly.</p></div>"
+               "<div class='cky-consent-container'><p>We value your privacy and use cookies to improve "
+               "your browsing experience.</p></div>"
+               "<div id='onetrust-consent-sdk'><p>When you visit any website, it may store or retrieve "
+               "information on your browser.</p></div>")
+    tree = parse_html("<html><body><div class='entry'><h1>Port traffic grows</h1>" + PARAS + "</div>" + dialogs +
+                      "</body></html>")
+    assert tree is not None
+    prune_chrome(tree)
+    text = " ".join(tree.itertext())
+    assert "container traffic grew for the 8th month" in text
+    assert "cookies" not in text and "your browser" not in text
+
+
+def test_utf8_read_as_latin1_with_c1_controls_is_decoded_back() -> None:
+    # The parser drops C1 controls, so this mojibake must be undone before parsing ("doesnât").
+    english = ("The harbour authority says the new quay doesn’t need dredging before spring, "
+               "and traffic won’t be diverted to Tangier while the cranes are installed.")
+    arabic = "أعلنت المصالح الأمنية بمدينة طنجة عن توقيف شخصين يشتبه في تورطهما في قضية احتيال إلكتروني."
+    paras = "".join(f"<p>{english}</p><p>{arabic}</p>" for _ in range(4))
+    garbled = paras.encode("utf-8").decode("latin-1")
+    assert any("\x80" <= c <= "\x9f" for c in garbled)
+    text = clean_html("<html><body><article><h1>Port</h1>" + garbled + "</article></body></html>").text
+    assert english in text and arabic in text
+    assert "â" not in text and "Ø" not in text
+
+
+def test_latin1_text_without_c1_controls_is_left_alone() -> None:
+    para = ("<p>Le café de la gare, à Fès, a rouvert ses portes après des travaux menés par la commune "
+            "et financés par la région, selon un communiqué publié lundi.</p>")
+    text = clean_html("<html><body><article>" + para * 3 + "</article></body></html>").text
+    assert "Le café de la gare, à Fès, a rouvert" in text
