@@ -81,6 +81,8 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None, scheduler: str | 
         files = expand_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
+    from corpus.shards import ClusterError
+
     stats = ReadStats()
     sink: TextIO = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
@@ -96,6 +98,8 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None, scheduler: str | 
                 if doc.title:
                     sink.write(f"{doc.title}\n\n")
                 sink.write(doc.text + "\n\n")
+    except ClusterError as exc:
+        _fail(str(exc), 1)
     finally:
         if out:
             sink.close()
@@ -164,12 +168,16 @@ def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wa
     from corpus.build import build as run_build
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
+    from corpus.shards import ClusterError
+
     _check_cluster(scheduler, workers)
     try:
         return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler,
                          workers=workers)
     except InputError as exc:
         _fail(str(exc))
+    except ClusterError as exc:
+        _fail(f"{exc}; the corpus is untouched", 1)
     except DirectoryLocked as exc:
         _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
 
@@ -217,10 +225,14 @@ def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: 
 
     _store(corpus_dir)
     _check_cluster(scheduler, workers)
+    from corpus.shards import ClusterError
+
     try:
         report = run_rebuild(corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers)
     except CorpusError as exc:
         _fail(str(exc))
+    except ClusterError as exc:
+        _fail(f"{exc}; the corpus is untouched", 1)
     except DirectoryLocked as exc:
         _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
     _print_build(report, corpus_dir)

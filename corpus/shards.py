@@ -126,13 +126,24 @@ class ShardCache:
             self.directory.rmdir()
 
 
+class ClusterError(Exception):
+    """The Dask scheduler cannot be reached."""
+
+
+CONNECT_TIMEOUT_S = 10  # seconds to reach a --scheduler
+
+
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
     """A client of the scheduler at `scheduler`, or of a local cluster of `workers` processes."""
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, ValueError) as exc:  # unreachable, or not an address
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        with client:
             yield client
     else:  # the dashboard on any free port (None does not turn it off, and 8787 may be taken)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -164,3 +165,16 @@ def test_a_shard_that_keeps_failing_is_reported_by_name_and_the_rest_committed(
     assert [i["path"] for i in meta["inputs"]] == [str(dumps[0]), str(dumps[2])]  # a later build retries it
     assert any(str(gone) in p and "cleaning failed" in p for p in meta["problems"])
     assert isinstance(CorpusStore(corpus).read(), pa.Table)
+
+
+def test_unreachable_scheduler_is_one_clear_error_and_the_corpus_untouched(tmp_path: Path) -> None:
+    dumps = _dumps(tmp_path / "raw", files=1, per_file=1)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run([sys.executable, "-m", "corpus.cli", "build", str(dumps[0]), "--corpus", str(tmp_path / "c"),
+                           "--scheduler", f"tcp://127.0.0.1:{port}"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"dgsn-corpus: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert not CorpusStore(tmp_path / "c").exists()
