@@ -27,8 +27,14 @@ from cleaners.readers import InputPath, expand_inputs, input_stat, is_remote
 from corpus.neardup import NearDupIndex
 from corpus.schema import SCHEMA, record_hash, to_table
 from corpus.scope import ScopeConfig
-from corpus.shards import (Rejected, ShardCache, ShardFailure, ShardResult, dask_client, in_input_order, run_shards,
-                           sha256_file)
+from corpus.shards import (
+    Rejected,
+    ShardCache,
+    ShardFailure,
+    dask_client,
+    in_input_order,
+    run_shards,
+)
 from corpus.store import CorpusError, CorpusStore
 from crawler.lock import dir_lock
 

@@ -166,9 +166,8 @@ def _scope_config(config_file: Path | None):  # -> ScopeConfig
 def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
                scheduler: str | None = None, workers: int | None = None):  # -> BuildReport
     from corpus.build import build as run_build
-    from crawler.lock import EXIT_LOCKED, DirectoryLocked
-
     from corpus.shards import ClusterError
+    from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
     _check_cluster(scheduler, workers)
     try:

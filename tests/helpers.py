@@ -78,7 +78,7 @@ def write_cc_warc(path: Path, pages: list[tuple[str, str]], *, truncate_at: int 
             http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
             warc_headers_dict=warc_headers)
         writer.write_record(response)
-        meta = f"fetchTimeMs: 120\r\ncharset-detected: UTF-8\r\nlanguages-cld2: {{\"languages\": []}}\r\n".encode()
+        meta = b"fetchTimeMs: 120\r\ncharset-detected: UTF-8\r\nlanguages-cld2: {\"languages\": []}\r\n"
         writer.write_record(writer.create_warc_record(url, "metadata", payload=BytesIO(meta),
                                                       warc_content_type="application/warc-fields"))
     data = buf.getvalue()

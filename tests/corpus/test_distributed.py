@@ -77,7 +77,7 @@ def test_cluster_build_is_the_single_process_build(tmp_path: Path, cluster: Loca
 
 
 def test_clean_command_on_a_local_cluster_writes_what_one_process_writes(tmp_path: Path) -> None:
-    dumps = _dumps(tmp_path / "raw", files=3, per_file=3)
+    _dumps(tmp_path / "raw", files=3, per_file=3)
 
     def clean(*extra: str) -> subprocess.CompletedProcess[str]:
         out = tmp_path / f"out{len(extra)}.jsonl"
@@ -101,7 +101,8 @@ def test_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path: Path) -> None
             Client(c) as client:
         pids = client.run(os.getpid)
         outcome: dict = {}
-        runner = threading.Thread(target=lambda: outcome.update(report=build(dumps, corpus, scheduler=c.scheduler_address)))
+        runner = threading.Thread(
+            target=lambda: outcome.update(report=build(dumps, corpus, scheduler=c.scheduler_address)))
         runner.start()
         deadline = time.monotonic() + 120
         while not any((corpus / SHARD_CACHE).glob("*.pickle")) and time.monotonic() < deadline:
@@ -120,7 +121,7 @@ def test_worker_killed_mid_run_loses_and_repeats_nothing(tmp_path: Path) -> None
 
 
 def test_killed_build_reruns_only_the_shards_it_had_not_finished(tmp_path: Path) -> None:
-    dumps = _dumps(tmp_path / "raw", files=10, per_file=12)
+    _dumps(tmp_path / "raw", files=10, per_file=12)
     corpus = tmp_path / "corpus"
     command = [sys.executable, "-m", "corpus.cli", "build", str(tmp_path / "raw"), "--corpus", str(corpus)]
     proc = subprocess.Popen([*command, "--workers", "2"], cwd=REPO, start_new_session=True,
