@@ -154,6 +154,11 @@ _config_option = click.option(
     help="Scope configuration (YAML: languages, min_words, near_dup_threshold, topics).")
 
 
+_wait_option = click.option(
+    "--wait", type=float, default=0.0, show_default=True,
+    help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
+
+
 def _scope_config(config_file: Path | None):  # -> ScopeConfig
     from corpus.scope import ConfigError, ScopeConfig
 
@@ -163,22 +168,31 @@ def _scope_config(config_file: Path | None):  # -> ScopeConfig
         _fail(str(exc))
 
 
-def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
-               scheduler: str | None = None, workers: int | None = None):  # -> BuildReport
-    from corpus.build import build as run_build
+@contextmanager
+def _build_errors() -> Iterator[None]:
+    """The ways a build or rebuild stops before committing, each as one line and its exit status."""
     from corpus.shards import ClusterError
+    from corpus.store import CorpusError
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
-    _check_cluster(scheduler, workers)
     try:
-        return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler,
-                         workers=workers)
-    except InputError as exc:
+        yield
+    except (InputError, CorpusError) as exc:
         _fail(str(exc))
     except ClusterError as exc:
         _fail(f"{exc}; the corpus is untouched", 1)
     except DirectoryLocked as exc:
         _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
+
+
+def _run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
+               scheduler: str | None = None, workers: int | None = None):  # -> BuildReport
+    from corpus.build import build as run_build
+
+    _check_cluster(scheduler, workers)
+    with _build_errors():
+        return run_build(inputs, corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler,
+                         workers=workers)
 
 
 def _print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
@@ -199,8 +213,7 @@ def _print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
               help="Directory of the corpus (a Delta table); created on the first build.")
 @_config_option
-@click.option("--wait", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
+@_wait_option
 @_cluster_options
 def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, wait: float,
           scheduler: str | None, workers: int | None) -> None:
@@ -211,29 +224,18 @@ def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, w
 @cli.command()
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @_config_option
-@click.option("--wait", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another build of the same corpus to finish (then exit 75).")
+@_wait_option
 @_cluster_options
 def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: str | None,
             workers: int | None) -> None:
     """Re-clean every raw dump the corpus was built from with the current cleaners; commit what
     changes. Missing or altered dumps are reported and skipped (their documents stay)."""
     from corpus.build import rebuild as run_rebuild
-    from corpus.store import CorpusError
-    from crawler.lock import EXIT_LOCKED, DirectoryLocked
 
     _store(corpus_dir)
     _check_cluster(scheduler, workers)
-    from corpus.shards import ClusterError
-
-    try:
+    with _build_errors():
         report = run_rebuild(corpus_dir, _scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers)
-    except CorpusError as exc:
-        _fail(str(exc))
-    except ClusterError as exc:
-        _fail(f"{exc}; the corpus is untouched", 1)
-    except DirectoryLocked as exc:
-        _fail(f"{exc}; the corpus is untouched, try again later (or --wait)", EXIT_LOCKED)
     _print_build(report, corpus_dir)
 
 
