@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lock clean
+.PHONY: demo test lock clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/dgsn-corpus demo --workdir demo-work
 
-test: $(VENV)/.installed-test
+# The Debian programs the tests run for real (Chromium, redis-server), installed when missing.
+system-packages:
+	bash scripts/system-packages.sh
+
+test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 # Refresh the pins after changing dependencies in pyproject.toml.

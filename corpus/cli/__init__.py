@@ -1,0 +1,53 @@
+"""The dgsn-corpus command line: clean raw dumps, build and inspect corpus versions, export.
+
+Exit status: 0 success, 1 failure during the run (a build commits the files that cleaned and names
+those that failed), 2 usage error (bad option, missing input, invalid sources registry, no such
+corpus or version), 75 another crawl or run holds the workdir, or another build the corpus (cron
+can retry later). One module per group of commands; `common` holds what they share.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from corpus.cli import build, clean, crawl, inspect
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Crawl, clean and version a news corpus on Morocco's DGSN and Interpol (ar/fr/en)."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.root.handlers:  # libraries (Scrapy) set their own loggers' levels
+        handler.setLevel(level)
+
+
+for _command in (clean.clean, clean.explain, build.build, build.rebuild, inspect.show, inspect.versions,
+                 inspect.export, inspect.report, inspect.release, inspect.diff, inspect.vacuum,
+                 crawl.crawl, crawl.run, crawl.demo):
+    cli.add_command(_command)
+
+def main() -> None:
+    try:
+        cli(prog_name="dgsn-corpus")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    if "deltalake" not in sys.modules:
+        sys.exit(code)
+    # delta-rs and Arrow leave native threads behind; tearing them down at interpreter exit
+    # sometimes aborts the process ("terminate called without an active exception", SIGABRT)
+    # after all work is done. Everything is written and flushed here, so leave without it.
+    if isinstance(code, str):
+        click.echo(code, err=True)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
