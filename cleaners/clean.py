@@ -60,13 +60,16 @@ def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | Non
     return doc
 
 
-def explain_html(html: str | bytes, url: str | None = None, encoding: str | None = None) -> tuple[Document, str]:
-    """The Document and the text its rules ran over (removal offsets point into it)."""
-    return _clean_html(html, url, encoding, {})
+def explain_html(html: str | bytes, url: str | None = None, encoding: str | None = None,
+                 **fields: object) -> tuple[Document, str]:
+    """The Document (the one clean_html gives for the same arguments) and the text its rules ran
+    over (removal offsets point into it)."""
+    return _clean_html(html, url, encoding, fields)
 
 
-def explain_text(text: str) -> tuple[Document, str]:
-    return _clean(text, None, None, [], {})
+def explain_text(text: str, url: str | None = None, *, title: str | None = None,
+                 **fields: object) -> tuple[Document, str]:
+    return _clean(text, url, title, [], fields)
 
 
 def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields: dict[str, object],

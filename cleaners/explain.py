@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from cleaners.clean import explain_html, explain_text
 from cleaners.document import Document
+from cleaners.pipeline import item_fields
 from cleaners.readers import RawItem, decode_item
 from cleaners.strip import PREAMBLE_OFFSET
 
@@ -14,15 +15,20 @@ KEPT, DROPPED, CUT = "  ", "- ", "~ "
 
 
 def explain_item(item: RawItem) -> tuple[Document, str]:
+    """The Document `clean` makes of the item (same doc_id and fields), and the text the rules saw."""
+    fields = item_fields(item)
     if item.kind == "html":
-        return explain_html(item.content, url=item.url, encoding=item.charset)
-    return explain_text(decode_item(item))
+        doc, seen = explain_html(decode_item(item), url=item.url, **fields)
+        if item.title and not doc.title:
+            doc.title = item.title
+        return doc, seen
+    return explain_text(decode_item(item), url=item.url, title=item.title, **fields)
 
 
 def render(doc: Document, seen: str, width: int = 100) -> Iterator[str]:
     """Lines of the report: a header, the preamble removals, then every line of `seen` marked
     kept, dropped (whole line) or cut (a span), with the rule ids at the right."""
-    yield f"=== {doc.url or doc.raw_path or doc.doc_id}  [{doc.language}]  title: {doc.title!r}"
+    yield f"=== {doc.doc_id}  {doc.url or doc.raw_path or ''}  [{doc.language}]  title: {doc.title!r}"
     for r in doc.removed:
         if r.offset == PREAMBLE_OFFSET:
             yield f"{DROPPED}{_short(r.text, width)}  « {r.rule} (before <html>)"

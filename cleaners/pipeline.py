@@ -97,16 +97,22 @@ def _watchdog(seconds: float) -> Iterator[None]:
                 pass
 
 
-def clean_item(item: RawItem, text: str | None = None) -> Document:
-    """`text`: the item already decoded (saves decoding it again)."""
-    text = decode_item(item) if text is None else text
-    fields = dict(
+def item_fields(item: RawItem) -> dict[str, object]:
+    """The Document fields a raw item gives (provenance, and what the dump says of the page)."""
+    fields: dict[str, object] = dict(
         fetched_at=item.fetched_at, warc_record_id=item.warc_record_id, raw_path=item.raw_path,
         raw_format=item.raw_format, raw_offset=item.raw_offset, raw_sha256=item.raw_sha256,
-        published_at=item.published_at,
+        published_at=item.published_at, source=item.source,
     )
     if item.raw_format == "warc":
         fields.update(warc_file=item.raw_path, warc_offset=item.raw_offset)
+    return fields
+
+
+def clean_item(item: RawItem, text: str | None = None) -> Document:
+    """`text`: the item already decoded (saves decoding it again)."""
+    text = decode_item(item) if text is None else text
+    fields = item_fields(item)
     if item.kind == "html":
         doc = clean_html(text, url=item.url, **fields)
         if item.title and not doc.title:

@@ -32,6 +32,7 @@ from cleaners.unicode import decode_bytes
 log = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc", ".warc.gz")  # "*.warc.gz.open" (being written) only if named
+OPEN_SUFFIX = ".open"  # the crawler's name for a WARC file it is still writing
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 TEXT_SUFFIXES = (".txt", ".text", ".txt.gz")
@@ -70,7 +71,7 @@ def input_stat(path: InputPath) -> tuple[int, float]:
         fs, root = fsspec.core.url_to_fs(str(path))
         info = fs.info(root)
         mtime = info.get("mtime") or info.get("LastModified") or info.get("updated") or 0
-        return int(info["size"]), mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime or 0)
+        return int(info.get("size") or 0), mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime or 0)
     st = Path(path).stat()
     return st.st_size, st.st_mtime
 
@@ -88,6 +89,7 @@ class RawItem:
     charset: str | None = None
     title: str | None = None
     published_at: str | None = None
+    source: str | None = None  # the outlet's registry id, when the dump names it (warcinfo, JSONL)
 
     @property
     def raw_sha256(self) -> str:
@@ -135,13 +137,10 @@ def _sniff(path: InputPath) -> str | None:
     with open_input(path) as fh:
         head = fh.read(4096)
     if head.startswith(_GZIP_MAGIC):
-        try:
+        try:  # a gzipped dump of any format (the readers decompress it as they read)
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
         except zlib.error:
             return None
-        if head.startswith(_WARC_MAGIC):
-            return "warc"
-        return None
     if head.startswith(_WARC_MAGIC):
         return "warc"
     if _HTML_SNIFF.match(head):
@@ -153,30 +152,45 @@ def _sniff(path: InputPath) -> str | None:
     return None
 
 
-def expand_inputs(inputs: Sequence[str | Path]) -> list[InputPath]:
-    """Files to read, in a stable order. Raises InputError naming the first missing input."""
+def expand_inputs(inputs: Sequence[str | Path], skipped: list[InputPath] | None = None) -> list[InputPath]:
+    """Files to read, in a stable order. Raises InputError naming the first missing input.
+
+    A directory or glob leaves out WARC files still being written (`*.warc.gz.open`, a running
+    crawl's): they are appended to `skipped`. Named one by one, they are read."""
     files: list[InputPath] = []
+    found: list[InputPath] = []  # through a directory or a glob
     for raw in inputs:
         if is_remote(raw):
             files.extend(_expand_remote(str(raw)))
             continue
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            found = sorted(p for p in path.rglob("*") if p.is_file())
         elif path.is_file():
             files.append(path)
+            continue
         elif any(ch in str(raw) for ch in "*?["):
             matches = sorted(Path(m) for m in glob.glob(str(raw), recursive=True))
             if not matches:
                 raise InputError(f"no input matches {raw}")
-            for m in matches:
-                files.extend(sorted(p for p in m.rglob("*") if p.is_file()) if m.is_dir() else [m])
+            found = [p for m in matches for p in (sorted(p for p in m.rglob("*") if p.is_file())
+                                                   if m.is_dir() else [m])]
+        elif path.exists():
+            raise InputError(f"not a regular file or directory: {raw}")
         else:
             raise InputError(f"no such file or directory: {raw}")
+        for p in found:
+            if p.name.endswith(OPEN_SUFFIX):
+                if skipped is not None:
+                    skipped.append(p)
+            else:
+                files.append(p)
     return list(dict.fromkeys(files))
 
 
 def _expand_remote(url: str) -> list[str]:
+    if url.split("://", 1)[0].lower() in ("http", "https"):
+        return [url]  # a page, never a directory to list (fsspec would list the links of an HTML page)
     try:
         import fsspec
 
@@ -251,6 +265,7 @@ def _is_gzip(path: InputPath) -> bool:
 def iter_warc(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
     gz = _is_gzip(path)
     size, _ = input_stat(path)
+    infos = _WarcInfos()
     with open_input(path) as fh:
         pos = 0
         in_bad_region = False
@@ -262,7 +277,7 @@ def iter_warc(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
                 for record in it:
                     offset = it.offset  # start of this record (get_record_offset would skip it)
                     in_bad_region = False
-                    item = _warc_item(record, path, offset, stats)
+                    item = _warc_item(record, path, offset, stats, infos)
                     if item is not None:
                         yield item
                 end = it.offset
@@ -282,13 +297,48 @@ def iter_warc(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
             pos = nxt
 
 
-def _warc_item(record, path: InputPath, offset: int, stats: ReadStats) -> RawItem | None:
+WARCINFO_MAX_BYTES = 64 * 1024  # a warcinfo payload is a few lines of `name: value` fields
+
+
+class _WarcInfos:
+    """The `source` each warcinfo record of a file names (our crawler writes the registry id there),
+    by record id: a record names its warcinfo by WARC-Warcinfo-ID; without one (other tools' files),
+    the last warcinfo read before it applies."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, str | None] = {}
+        self.last: str | None = None
+
+    def read(self, record) -> None:
+        payload = record.content_stream().read(WARCINFO_MAX_BYTES)
+        source = None
+        for line in payload.decode("utf-8", "replace").splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip().lower() == "source" and value.strip():
+                source = value.strip()
+                break
+        self.last = source
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        if record_id:
+            self.by_id[record_id] = source
+
+    def source_of(self, record) -> str | None:
+        info_id = record.rec_headers.get_header("WARC-Warcinfo-ID")
+        if info_id and info_id in self.by_id:
+            return self.by_id[info_id]
+        return self.last
+
+
+def _warc_item(record, path: InputPath, offset: int, stats: ReadStats,
+               infos: _WarcInfos | None = None) -> RawItem | None:
     rec_type = record.rec_type
     headers = record.rec_headers
     stats.counts["warc_records"] += 1
     if rec_type is None:
         stats.bad(path, offset, "unparseable record (no WARC-Type)")
         return None
+    if rec_type == "warcinfo" and infos is not None:
+        infos.read(record)
     if rec_type not in ("response", "resource"):
         stats.skip(f"warc_{rec_type}")
         return None
@@ -323,6 +373,7 @@ def _warc_item(record, path: InputPath, offset: int, stats: ReadStats) -> RawIte
         content=content, kind="html", raw_path=str(path), raw_format="warc", raw_offset=offset,
         url=headers.get_header("WARC-Target-URI"), fetched_at=headers.get_header("WARC-Date"),
         warc_record_id=headers.get_header("WARC-Record-ID"), charset=charset,
+        source=infos.source_of(record) if infos is not None else None,
     )
 
 
@@ -355,6 +406,7 @@ def iter_jsonl(path: InputPath, stats: ReadStats) -> Iterator[RawItem]:
                 raw_offset=start, url=_str_or_none(obj.get("url")),
                 fetched_at=_str_or_none(obj.get("fetched_at")), title=_str_or_none(obj.get("title")),
                 published_at=_str_or_none(obj.get("date") or obj.get("published_at")), charset="utf-8",
+                source=_str_or_none(obj.get("source")),
             )
 
 

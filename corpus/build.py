@@ -25,12 +25,15 @@ from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from cleaners.readers import InputPath, expand_inputs, input_stat, is_remote
 from corpus.neardup import NearDupIndex
+from corpus.outlets import SourceAssigner
+from corpus.progress import Progress
 from corpus.schema import SCHEMA, record_hash, to_table
 from corpus.scope import ScopeConfig
 from corpus.shards import (
     Rejected,
     ShardCache,
     ShardFailure,
+    ShardResult,
     dask_client,
     in_input_order,
     run_shards,
@@ -161,18 +164,24 @@ def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
 
 
 def build(inputs: Sequence[str | Path], corpus_dir: str | Path, config: ScopeConfig | None = None,
-          wait: float = 0.0, scheduler: str | None = None, workers: int | None = None) -> BuildReport:
+          wait: float = 0.0, scheduler: str | None = None, workers: int | None = None,
+          source: str | None = None, progress: Progress | None = None) -> BuildReport:
     """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`.
     One build at a time per corpus: another waits up to `wait` seconds, then raises
     DirectoryLocked. `scheduler` (a Dask scheduler address) or `workers` (a local Dask cluster of
-    that many processes) cleans the files on a cluster, one file per task."""
-    files = expand_inputs(inputs)  # raises InputError before any work is done
+    that many processes) cleans the files on a cluster, one file per task. `source`: the registry
+    id of documents whose dump names none (see corpus.outlets)."""
+    skipped: list[InputPath] = []
+    files = expand_inputs(inputs, skipped)  # raises InputError before any work is done
+    sources = SourceAssigner(source)
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
-        return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False, client=client)
+        return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False, client=client,
+                      sources=sources, skipped=skipped, progress=progress)
 
 
 def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: float = 0.0,
-            scheduler: str | None = None, workers: int | None = None) -> BuildReport:
+            scheduler: str | None = None, workers: int | None = None,
+            progress: Progress | None = None) -> BuildReport:
     """Re-clean every raw dump the corpus was built from with the current cleaners, and commit
     what that changes: documents whose text or metadata changed, documents now rejected
     (removed), documents found anew. A dump that is missing, or whose bytes differ from the
@@ -182,9 +191,12 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
         raise CorpusError(f"no corpus at {corpus_dir}")
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
         recorded: dict[str, str] = {}
+        defaults: dict[str, str] = {}  # the --source each dump was built with
         for version in store.history():
             for entry in version.metadata.get("inputs", []):
                 recorded[entry["path"]] = entry["sha256"]
+                if entry.get("source"):
+                    defaults[entry["path"]] = entry["source"]
         files: list[InputPath] = []
         problems = []
         for path in recorded:
@@ -193,7 +205,7 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
             else:
                 problems.append(f"{path}: missing; its documents are kept as they are")
         return _build(files, store, config or ScopeConfig(), problems, rebuild=True, client=client,
-                      recorded=recorded)
+                      recorded=recorded, sources=SourceAssigner(), defaults=defaults, progress=progress)
 
 
 def _exists(path: str) -> bool:
@@ -216,8 +228,16 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Client | Non
 
 
 def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, problems: list[str],
-           rebuild: bool, client: Client | None = None, recorded: dict[str, str] | None = None) -> BuildReport:
-    """`recorded`: for a rebuild, the sha256 each dump had when it was built."""
+           rebuild: bool, client: Client | None = None, recorded: dict[str, str] | None = None,
+           sources: SourceAssigner | None = None, defaults: dict[str, str] | None = None,
+           skipped: Sequence[InputPath] = (), progress: Progress | None = None) -> BuildReport:
+    """`recorded`: for a rebuild, the sha256 each dump had when it was built; `defaults`: the
+    source given for each dump (`build --source`); `skipped`: files the input expansion left out."""
+    sources = sources or SourceAssigner()
+    defaults = defaults or {}
+    progress = progress or Progress("build", quiet=True)
+    progress.total_files = len(files)
+    progress.total_bytes = sum(input_stat(f)[0] for f in files) or None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     build_id = uuid.uuid4().hex[:12]
     input_meta: list[dict[str, Any]] = []
@@ -227,7 +247,13 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     failed: list[str] = []
     record_problems: list[str] = []
     cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
-    for result in in_input_order(files, run_shards(files, config, client=client, cache=cache)):
+    cleaned = 0
+    for result in in_input_order(files, run_shards(files, config, client=client, cache=cache,
+                                                   on_document=progress.item)):
+        if isinstance(result, ShardResult):  # exact counts once a shard is in (a cluster's come only then)
+            cleaned += len(result.documents) + len(result.rejected)
+            progress.count = cleaned
+        progress.file_done(result.bytes if isinstance(result, ShardResult) else 0)
         if isinstance(result, ShardFailure):
             failed.append(result.path)
             problems.append(f"{result.path}: cleaning failed: {result.error}; not in this version, "
@@ -237,12 +263,17 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
             problems.append(f"{result.path}: not the bytes it was built from (sha256 differs); skipped, "
                             "its documents are kept as they are")
             continue
-        input_meta.append({"path": result.path, "sha256": result.sha256, "bytes": result.bytes})
+        default = defaults.get(result.path, sources.default)
+        input_meta.append({"path": result.path, "sha256": result.sha256, "bytes": result.bytes,
+                           **({"source": default} if default else {})})
         read.update(result.counts)
         read["shards_reused" if result.reused else "shards_cleaned"] += 1
         record_problems.extend(result.problems)
-        kept.extend(result.documents)
-        rejected.extend(result.rejected)
+        kept.extend(sources.all(result.documents, default))
+        rejected.extend((sources.assign(doc, default), reason, detail) for doc, reason, detail in result.rejected)
+    for path in skipped:
+        read["skipped:open_warc"] += 1
+        log.info("build: %s is still being written (.open): skipped, a later build takes it once closed", path)
     for problem in problems:  # the files skipped (bad records are logged where they are read)
         log.warning("build: %s", problem)
     problems.extend(record_problems)

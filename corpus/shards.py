@@ -19,7 +19,7 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,16 +69,19 @@ def sha256_file(path: InputPath) -> str:
 
 
 def clean_shard(path: InputPath, config: ScopeConfig | None = None,
-                time_limit_s: float = DOC_TIME_LIMIT) -> ShardResult:
+                time_limit_s: float = DOC_TIME_LIMIT,
+                on_document: Callable[..., None] | None = None) -> ShardResult:
     """Clean one raw-dump file. With a scope, documents it rejects (empty ones included) come back
     in `rejected` with their text cut to a preview; without one, every non-empty document comes
-    back in `documents`."""
+    back in `documents`. `on_document(1, position=offset)` is called after each (progress)."""
     size, _ = input_stat(path)
     sha = sha256_file(path)
     stats = ReadStats()
     kept: list[Document] = []
     rejected: list[Rejected] = []
     for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None):
+        if on_document is not None:
+            on_document(1, position=doc.raw_offset)
         reason = apply_scope(doc, config) if config is not None else None
         if reason:
             doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
@@ -153,9 +156,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
                client: Client | None = None, cache: ShardCache | None = None,
-               retries: int = RETRIES) -> Iterator[ShardResult | ShardFailure]:
+               retries: int = RETRIES,
+               on_document: Callable[..., None] | None = None) -> Iterator[ShardResult | ShardFailure]:
     """Results of every path, in the order they finish: from the cache, then from this process
-    (no client) or the cluster. Each path yields exactly once."""
+    (no client) or the cluster. Each path yields exactly once. `on_document`: see clean_shard (in
+    this process only; a cluster's shards count when they come back)."""
     pending = []
     for path in paths:
         cached = cache.get(path) if cache is not None else None
@@ -168,7 +173,7 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
     if client is None:
         for path in pending:
             try:
-                result = clean_shard(path, config)
+                result = clean_shard(path, config, on_document=on_document)
             except Exception as exc:  # one bad shard must not stop the others
                 yield ShardFailure(str(path), f"{type(exc).__name__}: {exc}")
                 continue

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from crawler.state import CrawlState
 log = logging.getLogger(__name__)
 
 SUMMARY_KEYS = ("discovered", "fetched", "unchanged", "off_topic", "errors")
+PROGRESS_KEYS = ("warc_records", *SUMMARY_KEYS)
 
 
 def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Source]) -> list[Path]:
@@ -106,8 +107,10 @@ def scrapy_settings(workdir: Path, run_id: str, sources_file: str | None,
 
 
 def crawl(workdir: str | Path, *, sources_file: str | Path | None = None, source_ids: Sequence[str] = (),
-          since: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+          since: str | None = None, overrides: dict[str, Any] | None = None,
+          on_progress: Callable[[dict[str, int]], None] | None = None) -> dict[str, Any]:
     """Crawl the selected sources (default: all) once; return and write the run summary.
+    `on_progress` gets the running totals (responses, discovered, fetched, ...) every second.
 
     The caller holds the workdir lock."""
     workdir = Path(workdir)
@@ -142,6 +145,14 @@ def crawl(workdir: str | Path, *, sources_file: str | Path | None = None, source
         crawler = process.create_crawler(NewsSpider)
         crawlers[sid] = crawler
         process.crawl(crawler, source=sid, since=since, sources_file=str(sources_file) if sources_file else None)
+    if on_progress is not None:
+        from twisted.internet import task
+
+        def report() -> None:
+            stats = [c.stats.get_stats() if c.stats else {} for c in crawlers.values()]
+            on_progress({k: sum(int(st.get(f"dgsn/{k}", 0)) for st in stats) for k in PROGRESS_KEYS})
+
+        task.LoopingCall(report).start(1.0, now=False)
     process.start()
     per_source = {}
     for sid, crawler in crawlers.items():

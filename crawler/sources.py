@@ -3,6 +3,7 @@ articles. Validated on load; a bad entry is an error naming the source and the k
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 DEFAULT_REGISTRY = Path(__file__).with_name("sources.yaml")
+REGISTRY_ENV = "DGSN_SOURCES"  # a registry other than the bundled one, for every command
 LANGUAGES = {"ar", "fr", "en", "es"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HOST = re.compile(r"^[a-z0-9.-]+$")
@@ -150,11 +152,18 @@ def _list(sid: str, key: str, value: Any) -> list[Any]:
     return value
 
 
+def registry_path(path: str | Path | None = None) -> Path:
+    """The registry to read: `path`, else $DGSN_SOURCES, else the bundled crawler/sources.yaml."""
+    return Path(path or os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY)
+
+
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:
-    """Registry by source id (default: crawler/sources.yaml)."""
-    path = Path(path) if path else DEFAULT_REGISTRY
+    """Registry by source id (`path`, else $DGSN_SOURCES, else crawler/sources.yaml)."""
+    path = registry_path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SourceError(f"cannot read the sources registry {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise SourceError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
@@ -166,3 +175,23 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
             raise _fail(source.id, "id", "duplicate")
         out[source.id] = source
     return out
+
+
+def match_source(registry: dict[str, Source], url: str | None, language: str | None = None) -> str | None:
+    """The id of the source whose allowed domains hold the URL's host (the most specific domain
+    wins). Outlets that share a domain (one per language) are told apart by their article pattern,
+    then by the document's language; still more than one, or none: None."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    best, candidates = 0, []
+    for source in registry.values():
+        depth = max((len(d) for d in source.allowed_domains if host == d or host.endswith("." + d)), default=0)
+        if depth > best:
+            best, candidates = depth, [source]
+        elif depth and depth == best:
+            candidates.append(source)
+    for narrow in (lambda s: bool(s.article_pattern.search(url)), lambda s: language in s.languages):
+        if len(candidates) > 1:
+            candidates = [s for s in candidates if narrow(s)] or candidates
+    return candidates[0].id if len(candidates) == 1 else None

@@ -41,6 +41,7 @@ class WarcFileWriter:
         self._fh: io.BufferedWriter | None = None
         self._path: Path | None = None
         self._writer: WARCWriter | None = None
+        self._warcinfo_id: str | None = None  # every record names its file's warcinfo (ISO 28500 5.15)
 
     # -- files ---------------------------------------------------------------------------------
     @property
@@ -67,6 +68,7 @@ class WarcFileWriter:
         payload = {"software": f"dgsn-corpus/{CLEANER_VERSION}", "format": "WARC File Format 1.1",
                    **{k: v if isinstance(v, str) else json.dumps(v) for k, v in self.info.items()}}
         record = self._writer.create_warcinfo_record(path.with_suffix("").name, payload)
+        self._warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
         self._write(record)
 
     def _write(self, record) -> int:
@@ -106,6 +108,8 @@ class WarcFileWriter:
         date = warc_date(fetched_at)
         http = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
         warc_headers = {"WARC-Date": date}
+        if self._warcinfo_id:
+            warc_headers["WARC-Warcinfo-ID"] = self._warcinfo_id
         if ip:
             warc_headers["WARC-IP-Address"] = ip
         response = self._writer.create_warc_record(
@@ -121,7 +125,8 @@ class WarcFileWriter:
                                     is_http_request=True)
         request = self._writer.create_warc_record(
             url, "request", http_headers=req_http,
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id,
+                               **({"WARC-Warcinfo-ID": self._warcinfo_id} if self._warcinfo_id else {})},
         )
         self._write(request)
         if self._fh is not None and self._fh.tell() >= self.max_bytes:

@@ -14,19 +14,23 @@ from corpus.cli.common import (
     config_option,
     open_store,
     print_stats,
+    quiet_option,
     scope_config,
+    source_option,
     wait_option,
 )
 
 
 def run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
-               scheduler: str | None = None, workers: int | None = None):  # -> BuildReport
+              scheduler: str | None = None, workers: int | None = None, source: str | None = None,
+              quiet: bool = False):  # -> BuildReport
     from corpus.build import build
+    from corpus.progress import Progress
 
     check_cluster(scheduler, workers)
-    with build_errors():
+    with build_errors(), Progress("build", quiet=quiet) as progress:
         return build(inputs, corpus_dir, scope_config(config_file), wait=wait, scheduler=scheduler,
-                         workers=workers)
+                     workers=workers, source=source, progress=progress)
 
 
 def print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
@@ -47,12 +51,15 @@ def print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
               help="Directory of the corpus (a Delta table); created on the first build.")
 @config_option
+@source_option
 @wait_option
 @cluster_options
-def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, wait: float,
-          scheduler: str | None, workers: int | None) -> None:
+@quiet_option
+def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, source: str | None, wait: float,
+          scheduler: str | None, workers: int | None, quiet: bool) -> None:
     """Clean INPUTS and commit them as one new version of the corpus."""
-    print_build(run_build(list(inputs), corpus_dir, config_file, wait, scheduler, workers), corpus_dir)
+    print_build(run_build(list(inputs), corpus_dir, config_file, wait, scheduler, workers, source, quiet),
+                corpus_dir)
 
 
 @click.command()
@@ -60,14 +67,17 @@ def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, w
 @config_option
 @wait_option
 @cluster_options
+@quiet_option
 def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: str | None,
-            workers: int | None) -> None:
+            workers: int | None, quiet: bool) -> None:
     """Re-clean every raw dump the corpus was built from with the current cleaners; commit what
     changes. Missing or altered dumps are reported and skipped (their documents stay)."""
     from corpus.build import rebuild as run_rebuild
+    from corpus.progress import Progress
 
     open_store(corpus_dir)
     check_cluster(scheduler, workers)
-    with build_errors():
-        report = run_rebuild(corpus_dir, scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers)
+    with build_errors(), Progress("rebuild", quiet=quiet) as progress:
+        report = run_rebuild(corpus_dir, scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers,
+                             progress=progress)
     print_build(report, corpus_dir)

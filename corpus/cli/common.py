@@ -49,6 +49,14 @@ def check_cluster(scheduler: str | None, workers: int | None) -> None:
         fail("give --scheduler or --workers, not both")
 
 
+source_option = click.option(
+    "--source", default=None, metavar="ID",
+    help="Registry id of the outlet, for documents whose dump names none (default: the registry source "
+         "whose allowed domains hold the URL's host).")
+
+quiet_option = click.option("-q", "--quiet", is_flag=True,
+                            help="No progress on stderr (a bar on a terminal, else a line every 30 s).")
+
 corpus_option = click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path),
                              help="Directory of the corpus (a Delta table).")
 
@@ -76,10 +84,11 @@ def build_errors() -> Iterator[None]:
     from corpus.shards import ClusterError
     from corpus.store import CorpusError
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
+    from crawler.sources import SourceError
 
     try:
         yield
-    except (InputError, CorpusError) as exc:
+    except (InputError, CorpusError, SourceError) as exc:
         fail(str(exc))
     except ClusterError as exc:
         fail(f"{exc}; the corpus is untouched", 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from corpus.cli.build import print_build, run_build
-from corpus.cli.common import config_option, fail, scope_config
+from corpus.cli.common import config_option, fail, quiet_option, scope_config
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -26,7 +26,8 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-           overrides: dict[str, str], redis_url: str | None = None) -> dict:
+           overrides: dict[str, str], redis_url: str | None = None, quiet: bool = False) -> dict:
+    from corpus.progress import Progress
     from crawler.run import crawl as run_crawl
     from crawler.sources import SourceError
 
@@ -47,8 +48,10 @@ def _crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...]
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     overrides = {"LOG_LEVEL": level, **overrides}
     try:
-        summary = run_crawl(workdir, sources_file=sources_file, source_ids=source_ids, since=since,
-                            overrides=overrides)
+        with Progress("crawl", unit="responses", quiet=quiet) as progress:
+            summary = run_crawl(workdir, sources_file=sources_file, source_ids=source_ids, since=since,
+                                overrides=overrides, on_progress=lambda totals: progress.set(
+                                    totals.pop("warc_records"), **totals))
     except (SourceError, KeyError) as exc:
         fail(str(exc).strip("'\""))
     for sid, row in summary["sources"].items():
@@ -84,6 +87,7 @@ _crawl_options = [
     click.option("--redis", "redis_url", default=None, metavar="redis://HOST:PORT/DB",
                  help="Share one crawl frontier (queue, seen URLs, fetch records) with the other crawler "
                       "processes on this Redis server; each process keeps its own --workdir."),
+    quiet_option,
 ]
 
 
@@ -96,10 +100,10 @@ def crawl_options(fn):
 @click.command()
 @crawl_options
 def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-          settings: tuple[str, ...], redis_url: str | None) -> None:
+          settings: tuple[str, ...], redis_url: str | None, quiet: bool) -> None:
     """Discover and fetch new or changed articles; keep every response as WARC."""
     with _locked(workdir):
-        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url)
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url, quiet)
 
 
 @click.command()
@@ -108,19 +112,21 @@ def crawl(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...],
               help="Corpus directory (default: WORKDIR/corpus).")
 @config_option
 def run(workdir: Path, sources_file: Path | None, source_ids: tuple[str, ...], since: str | None,
-        settings: tuple[str, ...], redis_url: str | None, corpus_dir: Path | None, config_file: Path | None) -> None:
+        settings: tuple[str, ...], redis_url: str | None, quiet: bool, corpus_dir: Path | None,
+        config_file: Path | None) -> None:
     """Crawl, then build a corpus version from every WARC file not yet in the corpus."""
     from corpus.build import unbuilt_warcs
 
     corpus_dir = corpus_dir or workdir / "corpus"
     scope_config(config_file)  # a bad configuration fails before the crawl, not after
     with _locked(workdir):
-        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url)
+        _crawl(workdir, sources_file, source_ids, since, _overrides(settings), redis_url, quiet)
         pending = unbuilt_warcs(workdir / "raw", corpus_dir)
         if not pending:
             click.echo("no new WARC files to build")
             return
-        print_build(run_build([str(p) for p in pending], corpus_dir, config_file, wait=60.0), corpus_dir)
+        print_build(run_build([str(p) for p in pending], corpus_dir, config_file, wait=60.0, quiet=quiet),
+                    corpus_dir)
 
 
 @click.command()

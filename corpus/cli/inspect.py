@@ -153,7 +153,9 @@ def release_list(corpus_dir: Path) -> None:
 @click.argument("new")
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--show", "show_id", default=None, help="Print the text diff of this DOC_ID.")
-def diff(old: str, new: str, corpus_dir: Path, show_id: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object: versions, counts and the doc_ids added, removed and changed.")
+def diff(old: str, new: str, corpus_dir: Path, show_id: str | None, as_json: bool) -> None:
     """What changed from OLD to NEW (version numbers or release names)."""
     import difflib
 
@@ -166,6 +168,10 @@ def diff(old: str, new: str, corpus_dir: Path, show_id: str | None) -> None:
         fail(str(exc))
     if show_id is None:
         changes = store.diff(a, b)
+        if as_json:
+            click.echo(json.dumps({"old": a, "new": b, "counts": {k: len(v) for k, v in changes.items()},
+                                   **changes}, ensure_ascii=False))
+            return
         click.echo(f"version {a} -> {b}: " + ", ".join(f"{len(v)} {k}" for k, v in changes.items()))
         for kind, ids in changes.items():
             for doc_id in ids:
@@ -177,7 +183,12 @@ def diff(old: str, new: str, corpus_dir: Path, show_id: str | None) -> None:
         texts.append(f"{rows[0]['title'] or ''}\n\n{rows[0]['text']}".splitlines() if rows else [])
     if not texts[0] and not texts[1]:
         fail(f"{show_id} is in neither version {a} nor {b}")
-    for line in difflib.unified_diff(texts[0], texts[1], f"{show_id}@v{a}", f"{show_id}@v{b}", lineterm=""):
+    lines = difflib.unified_diff(texts[0], texts[1], f"{show_id}@v{a}", f"{show_id}@v{b}", lineterm="")
+    if as_json:
+        click.echo(json.dumps({"old": a, "new": b, "doc_id": show_id, "in_old": bool(texts[0]),
+                               "in_new": bool(texts[1]), "diff": list(lines)}, ensure_ascii=False))
+        return
+    for line in lines:
         click.echo(line)
 
 

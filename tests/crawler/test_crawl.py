@@ -182,6 +182,15 @@ def test_run_crawls_then_builds_a_version_from_new_warc_files(tmp_path: Path, ou
     inputs = [i["path"] for v in versions for i in v["inputs"]]
     assert len(inputs) == len(set(inputs))  # each WARC file is built once
     assert versions[0]["counts"]["added"] >= 15
+    # every document names its outlet: the registry id from its WARC file's warcinfo record
+    from urllib.parse import urlsplit
+
+    from corpus.store import CorpusStore
+
+    rows = CorpusStore(workdir / "corpus").read(columns=["url", "source"]).to_pylist()
+    outlet_of_host = {urlsplit(o.base).netloc: f"sample-{oid}" for oid, o in outlets.outlets.items()}
+    assert len(rows) >= 15
+    assert [r["source"] for r in rows] == [outlet_of_host[urlsplit(r["url"]).netloc] for r in rows]
 
 
 def test_scrapy_crawl_news_from_the_repo_root(tmp_path: Path, outlets: SampleOutlets) -> None:
