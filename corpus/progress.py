@@ -84,20 +84,21 @@ class Progress:
     def _done_bytes(self) -> int:
         return self.bytes_done + self.position
 
-    def describe(self) -> str:
+    def describe(self, bar: bool = False) -> str:
+        """The line logged; `bar`: the counts shown beside a progress bar (which shows bytes and ETA)."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
         parts = []
         if self.total_files is not None:
             parts.append(f"{self.files_done}/{self.total_files} files")
-        if self.total_bytes:
+        if self.total_bytes and not bar:
             parts.append(f"{_size(self._done_bytes())}/{_size(self.total_bytes)}")
         parts.append(f"{self.count} {self.unit}")
         parts.extend(f"{v} {k}" for k, v in self.counters.items())
         parts.append(f"{self.count / elapsed:.1f} {self.unit}/s")
         eta = self.eta(elapsed)
-        if eta is not None:
+        if eta is not None and not bar:
             parts.append(f"ETA {_duration(eta)}")
-        return f"{self.what}: " + ", ".join(parts)
+        return ", ".join(parts) if bar else f"{self.what}: " + ", ".join(parts)
 
     def eta(self, elapsed: float) -> float | None:
         done = self._done_bytes()
@@ -119,16 +120,17 @@ class Progress:
     def _update_bar(self) -> None:
         if self._bar is None:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-            columns = [TextColumn("{task.description}")]
+            columns = [TextColumn(self.what)]
             if self.total_bytes:
-                columns += [BarColumn(), TimeRemainingColumn()]
+                columns += [BarColumn(bar_width=24), DownloadColumn(), TimeRemainingColumn()]
+            columns.append(TextColumn("{task.description}"))
             self._bar = Progress(*columns, console=Console(stderr=True), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.what, total=self.total_bytes)
         self._bar.update(self._task, completed=self._done_bytes() if self.total_bytes else None,
-                         description=self.describe())
+                         description=self.describe(bar=True))
 
     def close(self) -> None:
         if self._bar is not None:

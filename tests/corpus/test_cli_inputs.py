@@ -183,4 +183,4 @@ def test_progress_in_a_log_on_a_terminal_and_quiet(dumps: Path, tmp_path: Path) 
     assert proc.wait(timeout=120) == 0
     os.close(master)
     text = seen.decode("utf-8", "replace")
-    assert "build: " in text and "files" in text and "\x1b[" in text
+    assert "build" in text and "3/3 files" in text and "6 documents" in text and "\x1b[" in text
