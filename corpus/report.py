@@ -15,6 +15,7 @@ headless Chromium's DOM; a reader never sees them.
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -157,6 +158,9 @@ class Summary:
     removed_chars: Counter[str] = field(default_factory=Counter)  # rule -> characters
     removal_docs: Counter[str] = field(default_factory=Counter)  # rule -> documents with one
     removal_example: dict[str, str] = field(default_factory=dict)
+    outlet_languages: dict[str, Counter[str]] = field(default_factory=dict)  # outlet -> language -> docs
+    outlet_dated: Counter[str] = field(default_factory=Counter)  # outlet -> documents with a publication date
+    outlet_span: dict[str, tuple[date, date]] = field(default_factory=dict)  # outlet -> first, last published
 
     def families(self) -> list[tuple[str, int, int]]:
         """(family, removals, characters), most removals first."""
@@ -193,6 +197,13 @@ def summarize(columns: dict[str, list[Any]], documents: int) -> Summary:
         s.bucket_labels.append(UNDATED)
 
     s.languages = Counter((lang or "").strip() or "unknown" for lang in col("language"))
+    for outlet, lang, published in zip(outlets, col("language"), col("published_at"), strict=True):
+        s.outlet_languages.setdefault(outlet, Counter())[(lang or "").strip() or "unknown"] += 1
+        day = day_of(published)
+        if day is not None:
+            s.outlet_dated[outlet] += 1
+            lo, hi = s.outlet_span.get(outlet, (day, day))
+            s.outlet_span[outlet] = (min(lo, day), max(hi, day))
     for topics in col("topics"):
         if topics:
             s.topics.update(set(topics))
@@ -508,6 +519,76 @@ def removal_figure(s: Summary) -> str:
     return figure("removals", "What the cleaners removed", svg, caption, extra)
 
 
+def coverage_section(s: Summary) -> str:
+    """Per outlet: documents, their languages, how many have a publication date and the span of
+    those dates: where an outlet's metadata is thin, or a language is missing."""
+    rows = []
+    for outlet, n in s.outlets.most_common():
+        langs = s.outlet_languages.get(outlet, Counter())
+        span = s.outlet_span.get(outlet)
+        dated = s.outlet_dated[outlet]
+        shown = ", ".join(f"{lang} {k}" for lang, k in sorted(langs.items(), key=lambda x: (-x[1], x[0])))
+        rows.append((outlet, n, shown, dated,
+                     f"{100 * dated / n:.0f}%" if n else "", span[0].isoformat() if span else "",
+                     span[1].isoformat() if span else ""))
+    body = (table(["outlet", "documents", "languages", "dated", "dated share", "first published", "last published"],
+                  rows, numeric=[1, 3]) if rows else '<p class="empty">No documents.</p>')
+    return (f'<section id="coverage"><h2>Language and date coverage per outlet</h2>{body}'
+            f"<p class=\"note\">Documents of the latest version per outlet (the source, else the site name, "
+            f"else the URL's host); dated: with a publication date (published_at).</p></section>")
+
+
+CRAWL_KEYS = (("discovered", "discovered"), ("fetched", "fetched"), ("unchanged", "unchanged"),
+              ("off_topic", "off-topic"), ("errors", "errors"), ("disallowed", "robots-blocked"))
+
+
+def read_runs(runs_dir: Path | None) -> list[dict[str, Any]]:
+    """The crawl summaries (`runs/<run-id>.json`), oldest first; unreadable ones are left out."""
+    if runs_dir is None or not runs_dir.is_dir():
+        return []
+    runs = []
+    for path in sorted(runs_dir.glob("*.json")):
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(run, dict) and isinstance(run.get("sources"), dict):
+            runs.append(run)
+    return runs
+
+
+def crawl_section(runs: list[dict[str, Any]], runs_dir: Path | None) -> str:
+    """Crawl health per source over every recorded run, and the last run's counts."""
+    if not runs:
+        where = f" in {runs_dir}" if runs_dir else ""
+        return (f'<section id="crawl"><h2>Crawl health per source</h2><p>No crawl runs recorded{esc(where)} '
+                f"(a corpus built from dumps, or give the crawl's runs/ folder with --runs).</p></section>")
+    totals: dict[str, Counter[str]] = {}
+    last: dict[str, tuple[str, dict[str, Any]]] = {}
+    for run in runs:
+        for sid, row in run["sources"].items():
+            if not isinstance(row, dict):
+                continue
+            totals.setdefault(sid, Counter()).update({k: int(row.get(k) or 0) for k, _ in CRAWL_KEYS})
+            totals[sid]["runs"] += 1
+            last[sid] = (str(run.get("run_id", "")), row)
+    rows = []
+    for sid in sorted(totals):
+        t = totals[sid]
+        run_id, row = last[sid]
+        rows.append((sid, t["runs"], *(t[k] for k, _ in CRAWL_KEYS), run_id,
+                     *(int(row.get(k) or 0) for k in ("fetched", "errors")), str(row.get("finish_reason") or "")))
+    head = ["source", "runs", *(label for _, label in CRAWL_KEYS), "last run", "last fetched", "last errors",
+            "last finish"]
+    return (f'<section id="crawl"><h2>Crawl health per source</h2>'
+            f"{table(head, rows, numeric=[1, 2, 3, 4, 5, 6, 7, 9, 10])}"
+            f'<p class="note">Sums over {_count(len(runs), "runs")} recorded in {esc(runs_dir)} '
+            f"(runs/&lt;run-id&gt;.json), and the last run of each source: discovered, fetched, unchanged "
+            f"(a conditional revisit answered 304 or the same content), off-topic (skipped by title before "
+            f"fetching), errors, robots-blocked "
+            f"(disallowed by robots.txt).</p></section>")
+
+
 def version_figure(history: list[VersionInfo]) -> str:
     built = [v for v in history if v.counts]
     shown = built[-MAX_VERSIONS:]
@@ -518,19 +599,29 @@ def version_figure(history: list[VersionInfo]) -> str:
     rows = []
     for v in reversed(history):
         rejected = v.metadata.get("rejected") or {}
-        rows.append((f"v{v.version}", v.timestamp, v.operation,
+        rows.append((f"v{v.version}", v.timestamp, v.metadata.get("operation") or v.operation,
                      *(int(v.counts[k]) if isinstance(v.counts.get(k), int) else "" for k in
                        ("documents", *CHANGE_KINDS, "unchanged")),
                      ", ".join(f"{r}: {n}" for r, n in sorted(rejected.items()))))
     extra = (f"<details><summary>All {len(history)} versions</summary>"
-             + table(["version", "committed", "operation", "documents", *CHANGE_KINDS, "unchanged", "rejected"],
-                     rows, numeric=range(3, 9)) + "</details>")
+             + table(["version", "committed", "operation", "documents", *CHANGE_KINDS, "unchanged",
+                      "rejected by this build"], rows, numeric=range(3, 9)) + "</details>")
     return figure("versions", "Changes per version", svg, caption, extra)
 
 
-def header(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: int) -> str:
+def header(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: int,
+           doc_ids: set[str] | frozenset[str] = frozenset()) -> str:
     releases = store.releases()
-    rejected = Counter(str(r) for r in store.rejected().column("reason").to_pylist())
+    built = [v for v in history if v.metadata.get("build_id")]
+    last_build = built[-1] if built else None
+    rejected = Counter({str(k): int(n) for k, n in (last_build.metadata.get("rejected") or {}).items()}
+                       if last_build else {})
+    rows = store.rejected()
+    # A document's reason is the one its latest rejection gave; documents now in the corpus are left out.
+    latest_reason: dict[str, str] = {}
+    for doc_id, reason in zip(rows.column("doc_id").to_pylist(), rows.column("reason").to_pylist(), strict=True):
+        latest_reason[doc_id] = str(reason)
+    outside = Counter(r for d, r in latest_reason.items() if d not in doc_ids)
     created = history[0].timestamp if history else ""
     facts = [("corpus", str(store.path.resolve())), ("latest version", f"v{latest}"),
              ("documents", _n(s.documents)), ("versions", _n(len(history))), ("first commit", created),
@@ -540,8 +631,12 @@ def header(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: i
     rel = (table(["release", "version", "created"],
                  [(name, f"v{r.get('version')}", r.get("created_at", "")) for name, r in releases.items()])
            if releases else "<p>No releases.</p>")
-    rej = (table(["reason", "documents"], rejected.most_common(), numeric=[1])
-           if rejected else "<p>No rejected documents.</p>")
+    reasons = sorted(set(rejected) | set(outside), key=lambda r: (-outside[r], r))
+    rej = (table(["reason", f"by the last build (v{last_build.version})" if last_build else "by the last build",
+                  "documents outside the corpus"], [(r, rejected[r], outside[r]) for r in reasons], numeric=[1, 2])
+           + '<p class="note">By the last build: as in the versions table. Outside the corpus: distinct documents '
+             "whose latest rejection has this reason and that are not in the latest version.</p>"
+           if reasons else "<p>No rejected documents.</p>")
     return (f'<header><h1>Corpus report</h1><dl class="facts">{dl}</dl>{empty}'
             f'<div class="side"><section id="releases"><h2>Releases</h2>{rel}</section>'
             f'<section id="rejected"><h2>Rejected documents, per reason</h2>{rej}</section></div></header>')
@@ -561,7 +656,7 @@ svg .label{fill:#222}svg .tick,svg .value{fill:#555;font-size:11px}svg .panel{fi
 svg .empty{fill:#a33}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border-bottom:1px solid #ddd;padding:3px 8px;
  text-align:start;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}
-details{margin:6px 0}summary{cursor:pointer;color:#345}
+details{margin:6px 0}summary{cursor:pointer;color:#345}.note{color:#555;font-size:13px;max-width:900px}
 """
 
 # Marks the page for the tests (see the module's docstring): plots laid out, and any error.
@@ -592,12 +687,14 @@ CHECK_SCRIPT = """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def render(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: int) -> str:
+def render(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: int,
+           doc_ids: set[str] | frozenset[str] = frozenset(), runs: list[dict[str, Any]] | None = None,
+           runs_dir: Path | None = None) -> str:
     body = "".join([
-        header(store, s, history, latest),
+        header(store, s, history, latest, doc_ids),
         "<main>",
-        weekly_figure(s), language_figure(s), topic_figure(s), cluster_figure(s), removal_figure(s),
-        version_figure(history),
+        weekly_figure(s), language_figure(s), coverage_section(s), topic_figure(s), cluster_figure(s),
+        removal_figure(s), version_figure(history), crawl_section(runs or [], runs_dir),
         "</main>",
     ])
     title = f"Corpus report: {store.path.name} v{latest}"
@@ -608,15 +705,18 @@ def render(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: i
             f"<body>{body}</body></html>\n")
 
 
-def write_report(corpus_dir: str | Path, out: str | Path) -> Path:
+def write_report(corpus_dir: str | Path, out: str | Path, runs_dir: str | Path | None = None) -> Path:
     """Write the HTML report on the latest version of the corpus at `corpus_dir` to `out`
-    (atomically: a reader never sees half a file). Returns the path written."""
+    (atomically: a reader never sees half a file). Returns the path written. `runs_dir`: the
+    crawl's run summaries (default: `runs/` beside the corpus, as a crawl workdir lays it out)."""
     store = CorpusStore(corpus_dir)
     latest = store.latest_version()
     if latest is None:
         raise CorpusError(f"no corpus at {store.path}")
     columns, documents = _read(store)
-    page = render(store, summarize(columns, documents), store.history(), latest)
+    runs_path = Path(runs_dir) if runs_dir is not None else store.path.resolve().parent / "runs"
+    page = render(store, summarize(columns, documents), store.history(), latest,
+                  set(columns.get("doc_id") or ()), read_runs(runs_path), runs_path)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)

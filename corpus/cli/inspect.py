@@ -107,15 +107,18 @@ def export(corpus_dir: Path, version: int | None, release_name: str | None, fmt:
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write (self-contained: open it anywhere, offline).")
-def report(corpus_dir: Path, out: Path) -> None:
-    """An HTML page with plots: documents per week per outlet, languages, topics, the largest
-    syndication clusters, removals per rule family, changes per version."""
+@click.option("--runs", "runs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The crawl's run summaries, for crawl health per source (default: runs/ beside the corpus).")
+def report(corpus_dir: Path, out: Path, runs_dir: Path | None) -> None:
+    """An HTML page with plots: documents per week per outlet, languages, language and date coverage
+    per outlet, topics, the largest syndication clusters, removals per rule family, changes per
+    version, crawl health per source."""
     from corpus.report import write_report
     from corpus.store import CorpusError
 
     open_store(corpus_dir)
     try:
-        click.echo(str(write_report(corpus_dir, out)))
+        click.echo(str(write_report(corpus_dir, out, runs_dir)))
     except CorpusError as exc:
         fail(str(exc))
 

@@ -4,6 +4,7 @@ headless Chromium loading it offline (plots laid out, no script or console error
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import struct
@@ -340,3 +341,35 @@ def test_the_cli_writes_the_report(corpus: tuple[Path, list[Document]], tmp_path
     assert out.read_text(encoding="utf-8").count('class="plot"') == 6
     proc = cli("report", "--corpus", tmp_path / "none", "--out", out, check=False)
     assert proc.returncode == 2 and "no corpus" in proc.stderr
+
+
+def test_language_and_date_coverage_per_outlet(corpus: tuple[Path, list[Document]], report: Path) -> None:
+    page = section(report.read_text(encoding="utf-8"), "coverage")
+    docs = corpus[1]
+    for outlet in {d.source for d in docs if d.source}:
+        mine = [d for d in docs if d.source == outlet]
+        langs = Counter(d.language for d in mine)
+        dated = sum(1 for d in mine if d.published_at)
+        shown = ", ".join(f"{lang} {n}" for lang, n in sorted(langs.items(), key=lambda x: (-x[1], x[0])))
+        row = (f'<td dir="auto">{outlet}</td><td class="num">{len(mine)}</td><td dir="auto">{shown}</td>'
+               f'<td class="num">{dated}</td>')
+        assert row in page, outlet
+
+
+def test_crawl_health_per_source_from_the_runs(corpus: tuple[Path, list[Document]], tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i, fetched in enumerate((5, 2)):
+        (runs / f"2025040{i}T000000Z.json").write_text(json.dumps({"run_id": f"r{i}", "sources": {
+            "hespress-ar": {"discovered": 10, "fetched": fetched, "unchanged": 3, "off_topic": 1, "errors": i,
+                            "disallowed": 1, "finish_reason": "finished"},
+            "le360-fr": {"discovered": 4, "fetched": 4, "unchanged": 0, "off_topic": 0, "errors": 0}}}))
+    (runs / "broken.json").write_text("{not json")
+    page = section(write_report(corpus[0], tmp_path / "r.html", runs).read_text(encoding="utf-8"), "crawl")
+    cells = r'</td><td class="num">'
+    assert ('<td dir="auto">hespress-ar' + cells + cells.join(["2", "20", "7", "6", "2", "1", "2"])) in page
+    assert '<td dir="auto">r1</td><td class="num">2</td><td class="num">1</td><td dir="auto">finished' in page
+    assert ('<td dir="auto">le360-fr' + cells + cells.join(["2", "8", "8", "0", "0", "0", "0"])) in page
+    assert "2 runs" in page
+    assert "No crawl runs recorded" in section(write_report(corpus[0], tmp_path / "n.html", tmp_path / "none")
+                                               .read_text(encoding="utf-8"), "crawl")
