@@ -169,12 +169,17 @@ def test_overlapping_run_exits_at_once_with_status_75(tmp_path: Path, outlets: S
     assert sum(outlets.total_hits().values()) == 0
 
 
-def test_run_crawls_then_builds_a_version_from_new_warc_files(tmp_path: Path, outlets: SampleOutlets) -> None:
+def test_run_crawls_then_builds_a_version_from_new_warc_files(tmp_path: Path, outlets: SampleOutlets,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     registry = outlets.registry(tmp_path / "sources.yaml")
     workdir = tmp_path / "w"
+    monkeypatch.setenv("DGSN_PROGRESS_SECONDS", "0")  # a progress line at every update (not a terminal)
     first = run(crawl_cmd(workdir, registry, command="run"))
     assert first.returncode == 0, first.stderr[-3000:]
     assert "version 0 of" in first.stdout
+    crawl_lines = [line for line in first.stderr.splitlines() if line.startswith("crawl: ")]
+    assert crawl_lines and "responses" in crawl_lines[-1] and "fetched" in crawl_lines[-1]
+    assert any(line.startswith("build: ") and "files" in line for line in first.stderr.splitlines())
     second = run(crawl_cmd(workdir, registry, command="run"))
     assert "version 1 of" in second.stdout and "0 added, 0 changed" in second.stdout
     versions = [json.loads(line) for line in run([sys.executable, "-m", "corpus.cli", "versions", "--corpus",
