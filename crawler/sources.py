@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-DEFAULT_REGISTRY = Path(__file__).with_name("sources.yaml")
+# Read through importlib.resources, not a path beside __file__, so that the registry also loads from a zipped
+# egg (scrapyd imports a deployed project from its .egg file).
+DEFAULT_REGISTRY: Traversable = resources.files("crawler") / "sources.yaml"
 LANGUAGES = {"ar", "fr", "en", "es"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HOST = re.compile(r"^[a-z0-9.-]+$")
@@ -152,7 +156,7 @@ def _list(sid: str, key: str, value: Any) -> list[Any]:
 
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     """Registry by source id (default: crawler/sources.yaml)."""
-    path = Path(path) if path else DEFAULT_REGISTRY
+    path: Path | Traversable = Path(path) if path else DEFAULT_REGISTRY
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
