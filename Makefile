@@ -27,9 +27,9 @@ system-packages:
 test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-# Refresh the pins after changing dependencies in pyproject.toml.
+# Refresh the pins after changing dependencies in pyproject.toml (--all: setuptools too, which scrapyd needs below 81).
 lock: $(VENV)/.installed-test
-	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	$(BIN)/pip freeze --all --exclude-editable | grep -v -E '^(-e |pip==)' > constraints.txt
 
 clean:
 	rm -rf $(VENV) demo-work .pytest_cache .hypothesis

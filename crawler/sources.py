@@ -6,13 +6,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-DEFAULT_REGISTRY = Path(__file__).with_name("sources.yaml")
+# Read through importlib.resources, not a path beside __file__, so that the registry also loads from a zipped
+# egg (scrapyd imports a deployed project from its .egg file).
+DEFAULT_REGISTRY: Traversable = resources.files("crawler") / "sources.yaml"
 REGISTRY_ENV = "DGSN_SOURCES"  # a registry other than the bundled one, for every command
 LANGUAGES = {"ar", "fr", "en", "es"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -152,9 +156,10 @@ def _list(sid: str, key: str, value: Any) -> list[Any]:
     return value
 
 
-def registry_path(path: str | Path | None = None) -> Path:
+def registry_path(path: str | Path | None = None) -> Path | Traversable:
     """The registry to read: `path`, else $DGSN_SOURCES, else the bundled crawler/sources.yaml."""
-    return Path(path or os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY)
+    path = path or os.environ.get(REGISTRY_ENV)
+    return Path(path) if path else DEFAULT_REGISTRY
 
 
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:

@@ -1,10 +1,16 @@
-"""Builders of raw dumps for tests: real WARC files written by the project's own WARC writer."""
+"""Builders of raw dumps for tests: real WARC files written by the project's own WARC writer; a copy of the
+project for the tests that build and install it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from crawler.warc import WarcFileWriter
+
+REPO = Path(__file__).resolve().parents[1]
+# What a build of the distribution reads: its metadata, setup.py (scrapyd-deploy), scrapy.cfg and the packages.
+PROJECT_FILES = ("pyproject.toml", "setup.py", "README.md", "scrapy.cfg", "cleaners", "crawler", "corpus")
 
 PARAGRAPH = ("The General Directorate of National Security said officers in {city} arrested a man "
              "wanted under an Interpol red notice for fraud committed abroad, and placed him in "
@@ -91,3 +97,16 @@ def write_cc_warc(path: Path, pages: list[tuple[str, str]], *, truncate_at: int 
         data += member.getvalue()[: len(member.getvalue()) // 2]
     path.write_bytes(data)
     return path
+
+
+def copy_project(dest: Path) -> Path:
+    """The project as a build sees it. Builds write build/ and *.egg-info into the project root; a copy keeps
+    the repo clean and lets tests run side by side."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
@@ -25,8 +26,9 @@ class SamplePage:
     body: bytes
 
 
-def _pages_dir() -> Path:
-    return Path(str(resources.files(__package__) / "pages"))
+def _pages_dir() -> Traversable:
+    """A Traversable, not a Path, so the pages also read from a zipped egg."""
+    return resources.files(__package__) / "pages"
 
 
 def sample_pages() -> list[SamplePage]:
