@@ -242,7 +242,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
     for result in in_input_order(files, run_shards(files, config, client=client, cache=cache)):
         if isinstance(result, ShardFailure):
-            failed.append(record_path(result.path, store.path))
+            failed.append(result.path)
             problems.append(f"{result.path}: cleaning failed: {result.error}; not in this version, "
                             "a later build retries it")
             continue
@@ -300,7 +300,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         "read": dict(sorted(read.items())),
         "problems": problems[:MAX_PROBLEMS_IN_METADATA],
         "problems_total": len(problems),
-        "failed_shards": failed,
+        "failed_shards": [record_path(f, store.path) for f in failed],
     }
     # The rejected rows first: if the build dies before its main commit, they carry a build_id
     # that no version has, and readers of the rejected table skip them.
