@@ -8,6 +8,7 @@ document is counted with a reason in the commit metadata: nothing is silently lo
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import Counter
@@ -27,6 +28,7 @@ from cleaners.readers import InputPath, expand_inputs, input_stat, is_remote
 from corpus.neardup import NearDupIndex
 from corpus.outlets import SourceAssigner
 from corpus.progress import Progress
+from corpus.provenance import record_path, record_paths, resolve_path
 from corpus.schema import SCHEMA, record_hash, to_table
 from corpus.scope import ScopeConfig
 from corpus.shards import (
@@ -49,6 +51,10 @@ log = logging.getLogger(__name__)
 MAX_PROBLEMS_IN_METADATA = 200
 BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 SHARD_CACHE = "_shards"  # finished shards of a build not yet committed (see corpus.shards)
+
+
+class NothingToRebuild(CorpusError):
+    """A rebuild that finds none of the raw dumps its corpus records: it commits nothing."""
 
 
 @dataclass
@@ -115,7 +121,7 @@ def plan_upserts(docs: list[Document], existing: pa.Table) -> tuple[list[Documen
 
 def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
     """The index saved with the current version, or one rebuilt from the table."""
-    version = store.latest_version()
+    version = store.latest_build_version()  # a vacuum's commits after it change no row
     if version is None:
         return NearDupIndex(config.near_dup_threshold)
     index = NearDupIndex.load(store.path, version, config.near_dup_threshold)
@@ -159,7 +165,8 @@ def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
     store = CorpusStore(corpus_dir)
     if store.exists():
         for version in store.history():
-            done.update(str(Path(i["path"]).resolve()) for i in version.metadata.get("inputs", []))
+            done.update(str(Path(resolve_path(i["path"], corpus_dir)).resolve())
+                        for i in version.metadata.get("inputs", []))
     return [p for p in sorted(raw_dir.glob("*/*.warc.gz")) if str(p.resolve()) not in done]
 
 
@@ -185,18 +192,20 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
     """Re-clean every raw dump the corpus was built from with the current cleaners, and commit
     what that changes: documents whose text or metadata changed, documents now rejected
     (removed), documents found anew. A dump that is missing, or whose bytes differ from the
-    sha256 recorded when it was built, is reported and skipped; its documents stay as they are."""
+    sha256 recorded when it was built, is reported and skipped; its documents stay as they are.
+    NothingToRebuild when none is found: nothing is committed."""
     store = CorpusStore(corpus_dir)
     if not store.exists():
         raise CorpusError(f"no corpus at {corpus_dir}")
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
-        recorded: dict[str, str] = {}
-        defaults: dict[str, str] = {}  # the --source each dump was built with
+        recorded: dict[str, str] = {}  # where each dump is now -> its sha256 when it was built
+        defaults: dict[str, str] = {}  # where each dump is now -> the --source it was built with
         for version in store.history():
             for entry in version.metadata.get("inputs", []):
-                recorded[entry["path"]] = entry["sha256"]
+                where = resolve_path(entry["path"], corpus_dir)
+                recorded[where] = entry["sha256"]
                 if entry.get("source"):
-                    defaults[entry["path"]] = entry["source"]
+                    defaults[where] = entry["source"]
         files: list[InputPath] = []
         problems = []
         for path in recorded:
@@ -204,6 +213,10 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
                 files.append(path)
             else:
                 problems.append(f"{path}: missing; its documents are kept as they are")
+        if not files:
+            raise NothingToRebuild(f"none of the {len(recorded)} raw dump(s) recorded in {corpus_dir} was found "
+                                   f"(first: {next(iter(recorded))}); nothing committed" if recorded else
+                                   f"{corpus_dir} records no raw dump to re-read; nothing committed")
         return _build(files, store, config or ScopeConfig(), problems, rebuild=True, client=client,
                       recorded=recorded, sources=SourceAssigner(), defaults=defaults, progress=progress)
 
@@ -246,6 +259,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     kept: list[Document] = []
     failed: list[str] = []
     record_problems: list[str] = []
+    reread: set[str] = set()  # the dumps read, as given (for a rebuild: where they are now)
     cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
     cleaned = 0
     for result in in_input_order(files, run_shards(files, config, client=client, cache=cache,
@@ -264,8 +278,11 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
                             "its documents are kept as they are")
             continue
         default = defaults.get(result.path, sources.default)
-        input_meta.append({"path": result.path, "sha256": result.sha256, "bytes": result.bytes,
+        where = record_path(result.path, store.path)
+        record_paths(result.documents + [doc for doc, _, _ in result.rejected], result.path, where)
+        input_meta.append({"path": where, "sha256": result.sha256, "bytes": result.bytes,
                            **({"source": default} if default else {})})
+        reread.add(result.path)
         read.update(result.counts)
         read["shards_reused" if result.reused else "shards_cleaned"] += 1
         record_problems.extend(result.problems)
@@ -286,9 +303,11 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     existing = store.read(columns=columns) if store.exists() else SCHEMA.empty_table().select(columns)
     deletes: list[str] = []
     if rebuild:  # documents of the re-read dumps that no longer come out of them
-        paths = {i["path"] for i in input_meta}
+        # Rows record their dump as they were built: relative to the corpus, absolute, or (older
+        # corpora) relative to the working directory of that build.
+        where_now = functools.cache(lambda p: resolve_path(p, store.path) if p else None)
         cols = (existing.column(c).to_pylist() for c in ("doc_id", "warc_file", "raw_path"))
-        from_dumps = {d for d, w, r in zip(*cols, strict=True) if r in paths or w in paths}
+        from_dumps = {d for d, w, r in zip(*cols, strict=True) if where_now(r) in reread or where_now(w) in reread}
         deletes = sorted(from_dumps - {d.doc_id for d in kept})
         existing = existing.filter(pc.invert(pc.is_in(existing["doc_id"], value_set=pa.array(deletes, pa.string()))))
     write, dups_of_existing, counts = plan_upserts(kept, existing)
@@ -313,7 +332,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         "read": dict(sorted(read.items())),
         "problems": problems[:MAX_PROBLEMS_IN_METADATA],
         "problems_total": len(problems),
-        "failed_shards": failed,
+        "failed_shards": [record_path(f, store.path) for f in failed],
     }
     # The rejected rows first: if the build dies before its main commit, they carry a build_id
     # that no version has, and readers of the rejected table skip them.

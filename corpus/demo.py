@@ -48,6 +48,8 @@ def run_demo(workdir: Path, extra_articles: int = 6) -> None:
     click.echo(f"\ncorpus: {corpus_dir.resolve()}")
     click.echo("versions:")
     for v in store.history():
+        if v.is_vacuum:
+            continue
         c = v.counts
         click.echo(f"  v{v.version} {v.timestamp}  added {c['added']}, changed {c['changed']}, "
                    f"removed {c['removed']}, unchanged {c['unchanged']}, documents {c['documents']}")

@@ -599,7 +599,7 @@ def version_figure(history: list[VersionInfo]) -> str:
     rows = []
     for v in reversed(history):
         rejected = v.metadata.get("rejected") or {}
-        rows.append((f"v{v.version}", v.timestamp, v.metadata.get("operation") or v.operation,
+        rows.append((f"v{v.version}", v.timestamp, v.kind,
                      *(int(v.counts[k]) if isinstance(v.counts.get(k), int) else "" for k in
                        ("documents", *CHANGE_KINDS, "unchanged")),
                      ", ".join(f"{r}: {n}" for r, n in sorted(rejected.items()))))
@@ -623,8 +623,11 @@ def header(store: CorpusStore, s: Summary, history: list[VersionInfo], latest: i
         latest_reason[doc_id] = str(reason)
     outside = Counter(r for d, r in latest_reason.items() if d not in doc_ids)
     created = history[0].timestamp if history else ""
+    vacuums = sum(v.is_vacuum for v in history)  # a vacuum logs two commits of its own, no build
+    versions = _n(len(history)) + (f" ({_n(len(history) - vacuums)} builds, {_n(vacuums)} vacuum commits)"
+                                   if vacuums else "")
     facts = [("corpus", str(store.path.resolve())), ("latest version", f"v{latest}"),
-             ("documents", _n(s.documents)), ("versions", _n(len(history))), ("first commit", created),
+             ("documents", _n(s.documents)), ("versions", versions), ("first commit", created),
              ("outlets", _n(len(s.outlets))), ("report made", datetime.now(UTC).isoformat(timespec="seconds"))]
     dl = "".join(f'<dt>{esc(k)}</dt><dd dir="auto">{esc(v)}</dd>' for k, v in facts)
     empty = '<p class="empty" id="no-documents">This corpus has no documents.</p>' if not s.documents else ""

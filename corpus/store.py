@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +35,28 @@ class CorpusError(Exception):
     """A corpus that does not exist, or a version it does not have."""
 
 
+class VacuumedVersion(CorpusError):
+    """A version whose data files `vacuum` deleted: the log still lists it, its rows are gone."""
+
+
+VACUUM_OPERATIONS = frozenset({"VACUUM START", "VACUUM END"})
+
+
+def version_ranges(versions: Sequence[int]) -> str:
+    """0, 3-9, 12: short enough for a one-line message however many versions there are."""
+    parts: list[str] = []
+    ordered = sorted(set(versions))
+    start = prev = None
+    for v in [*ordered, None]:
+        if prev is not None and v == prev + 1:
+            prev = v
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = v
+    return ", ".join(parts) or "none"
+
+
 @dataclass
 class VersionInfo:
     version: int
@@ -44,6 +67,18 @@ class VersionInfo:
     @property
     def counts(self) -> dict[str, int]:
         return self.metadata.get("counts", {})
+
+    @property
+    def is_vacuum(self) -> bool:
+        """delta-rs logs each vacuum as two commits of its own (start, end): versions that change no row."""
+        return self.operation in VACUUM_OPERATIONS
+
+    @property
+    def kind(self) -> str:
+        """build, rebuild or vacuum (another writer's commit: its Delta operation, lower case)."""
+        if self.is_vacuum:
+            return "vacuum"
+        return str(self.metadata.get("operation") or self.operation.lower())
 
 
 class CorpusStore:
@@ -64,7 +99,73 @@ class CorpusStore:
             raise CorpusError(f"corpus {self.path} has no version {version}") from exc
 
     def read(self, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
-        return self.table(version).to_pyarrow_table(columns=columns)
+        table = self.table(version)
+        try:
+            return table.to_pyarrow_table(columns=columns)
+        except FileNotFoundError as exc:  # delta-rs finds out only when it opens a deleted data file
+            if table.version() in self.readable_versions():
+                raise
+            raise self.vacuumed_error(table.version()) from exc
+
+    # -- which versions can still be read -------------------------------------------------------
+    def readable_versions(self) -> list[int]:
+        """Versions whose data files are all still there (vacuum deletes those of old versions).
+
+        One pass over the Delta log's JSON commits, checking each data file once: 0.01 s for a
+        50-version table, 0.3 s for a 1000-version one. Loading each version with delta-rs instead
+        lists and replays the log every time: 0.2 s and 15 s (a year of crawls every three hours
+        makes 3000 versions). Our tables keep their log for good (TABLE_PROPERTIES); a log that
+        lacks early commits is walked with delta-rs."""
+        log_dir = self.path / "_delta_log"
+        commits = sorted(int(p.stem) for p in log_dir.glob("*.json") if p.stem.isdigit())
+        if not commits or commits != list(range(len(commits))):
+            return self._readable_versions_by_loading()
+        exists: dict[str, bool] = {}
+        missing: set[str] = set()  # data files of the version reached so far that are gone
+        readable = []
+        for version in commits:
+            with open(log_dir / f"{version:020d}.json", encoding="utf-8") as fh:
+                for line in fh:
+                    action = json.loads(line) if line.strip() else {}
+                    if "add" in action:
+                        name = action["add"]["path"]
+                        if name not in exists:
+                            exists[name] = self._data_file_exists(name)
+                        if not exists[name]:
+                            missing.add(name)
+                    elif "remove" in action:
+                        missing.discard(action["remove"]["path"])
+            if not missing:
+                readable.append(version)
+        return readable
+
+    def _data_file_exists(self, name: str) -> bool:
+        """`name` as an add action records it: a URL-encoded path relative to the table, or a URI."""
+        if "://" in name:
+            parsed = urlparse(name)
+            return parsed.scheme != "file" or os.path.exists(unquote(parsed.path))
+        return (self.path / unquote(name)).exists()
+
+    def _readable_versions_by_loading(self) -> list[int]:
+        latest = self.table()
+        first = min((v.version for v in self.history()), default=latest.version())
+        out = []
+        for version in range(first, latest.version() + 1):
+            latest.load_as_version(version)
+            if all(os.path.exists(unquote(urlparse(u).path)) if "://" in u else os.path.exists(u)
+                   for u in latest.file_uris()):
+                out.append(version)
+        return out
+
+    def vacuumed_error(self, version: int) -> VacuumedVersion:
+        return VacuumedVersion(f"version {version} of {self.path} was vacuumed (its data files are deleted); "
+                               f"readable versions: {version_ranges(self.readable_versions())}")
+
+    def check_readable(self, version: int) -> int:
+        """`version`, or VacuumedVersion when vacuum deleted its data files."""
+        if version not in self.readable_versions():
+            raise self.vacuumed_error(version)
+        return version
 
     def read_rows(self, doc_ids: list[str], version: int | None = None) -> pa.Table:
         """Whole rows of the given documents (a filtered scan, not the whole table)."""
@@ -97,6 +198,13 @@ class CorpusStore:
 
     def latest_version(self) -> int | None:
         return self.table().version() if self.exists() else None
+
+    def latest_build_version(self) -> int | None:
+        """The newest version that is not a vacuum's own commit: the one whose build saved the
+        near-duplicate index (a vacuum after it changes no row)."""
+        if not self.exists():
+            return None
+        return max((v.version for v in self.history() if not v.is_vacuum), default=self.latest_version())
 
     def commit(self, upserts: pa.Table, metadata: dict[str, Any], deletes: Sequence[str] = ()) -> int:
         """Insert new doc_ids, replace changed ones and delete `deletes` in one commit; return the
@@ -157,7 +265,7 @@ class CorpusStore:
             releases = self.releases()
             if name in releases:
                 raise CorpusError(f"release {name} exists (version {releases[name]['version']})")
-            version = self.table(version).version()  # checks that the version exists
+            version = self.resolve(version)  # checks that the version exists and can be read
             releases[name] = {"version": version, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
             tmp = self.releases_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(releases, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -165,15 +273,16 @@ class CorpusStore:
         return version
 
     def resolve(self, ref: str | int | None) -> int:
-        """A version number or a release name -> a version of this table (None: the latest)."""
+        """A version number or a release name -> a version of this table that can be read (None:
+        the latest). VacuumedVersion for one whose data files vacuum deleted."""
         if ref is None:
             return self.table().version()
         if isinstance(ref, int) or str(ref).isdigit():
-            return self.table(int(ref)).version()
+            return self.check_readable(self.table(int(ref)).version())
         release = self.releases().get(str(ref))
         if release is None:
             raise CorpusError(f"corpus {self.path} has no release {ref!r}")
-        return int(release["version"])
+        return self.check_readable(int(release["version"]))
 
     def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
         """Delete data files no version newer than the retention needs, except those of released

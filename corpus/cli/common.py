@@ -81,6 +81,7 @@ def scope_config(config_file: Path | None) -> ScopeConfig:
 @contextmanager
 def build_errors() -> Iterator[None]:
     """The ways a build or rebuild stops before committing, each as one line and its exit status."""
+    from corpus.build import NothingToRebuild
     from corpus.shards import ClusterError
     from corpus.store import CorpusError
     from crawler.lock import EXIT_LOCKED, DirectoryLocked
@@ -88,6 +89,8 @@ def build_errors() -> Iterator[None]:
 
     try:
         yield
+    except NothingToRebuild as exc:  # the command was right; the dumps are gone: a failure
+        fail(str(exc), 1)
     except (InputError, CorpusError, SourceError) as exc:
         fail(str(exc))
     except ClusterError as exc:

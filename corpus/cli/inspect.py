@@ -18,7 +18,7 @@ from corpus.cli.common import fail, open_store
 def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None:
     """A document, its history across versions, and the raw record it came from."""
     from corpus.provenance import history, read_raw
-    from corpus.store import CorpusError
+    from corpus.store import CorpusError, version_ranges
 
     store = open_store(corpus_dir)
     try:
@@ -26,10 +26,13 @@ def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None
     except CorpusError as exc:
         fail(str(exc))
     rows = store.read_rows([doc_id], version).to_pylist()
-    events = history(store, doc_id)
+    readable = store.readable_versions()
+    events = history(store, doc_id, readable)
     if not rows and not events:
         fail(f"no document {doc_id} in {corpus_dir}")
-    click.echo("history: " + ", ".join(f"v{v} {what}" for v, what in events))
+    vacuumed = sorted(set(range(store.latest_version() + 1)) - set(readable))
+    read = f" (versions {version_ranges(readable)}; {version_ranges(vacuumed)} vacuumed)" if vacuumed else ""
+    click.echo(f"history{read}: " + ", ".join(f"v{v} {what}" for v, what in events))
     if not rows:
         click.echo(f"not in version {version}")
         return
@@ -45,7 +48,7 @@ def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None
                + ", ".join(sorted({r['rule'] for r in row['removed']})))
     click.echo("\n" + row["text"] + "\n")
     try:
-        raw = read_raw(row, max(raw_bytes, 0))
+        raw = read_raw(row, max(raw_bytes, 0), corpus_dir)
     except (OSError, CorpusError) as exc:
         click.echo(f"raw record: unavailable: {exc}", err=True)
         return
@@ -62,19 +65,25 @@ def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per version.")
 def versions(corpus_dir: Path, as_json: bool) -> None:
-    """Every version of the corpus with its time and counts."""
-    history = open_store(corpus_dir).history()
+    """Every version of the corpus with its time, what made it (build, rebuild, vacuum), its
+    counts, and whether its data can still be read (vacuum deletes old versions' files)."""
+    store = open_store(corpus_dir)
+    history = store.history()
+    readable = set(store.readable_versions())
     if as_json:
         for v in history:
-            click.echo(json.dumps({"version": v.version, "timestamp": v.timestamp,
-                                   "operation": v.operation, **v.metadata}, ensure_ascii=False))
+            click.echo(json.dumps({"version": v.version, "timestamp": v.timestamp, **v.metadata,
+                                   "operation": v.kind, "readable": v.version in readable}, ensure_ascii=False))
         return
-    click.echo(f"{'version':>7}  {'time (UTC)':<25} {'added':>6} {'changed':>7} {'removed':>7} "
-               f"{'docs':>6}  inputs")
+    click.echo(f"{'version':>7}  {'time (UTC)':<25} {'operation':<9} {'added':>6} {'changed':>7} {'removed':>7} "
+               f"{'docs':>6} {'inputs':>6}  data")
     for v in history:
         c = v.counts
-        click.echo(f"{v.version:>7}  {v.timestamp:<25} {c.get('added', 0):>6} {c.get('changed', 0):>7} "
-                   f"{c.get('removed', 0):>7} {c.get('documents', 0):>6}  {len(v.metadata.get('inputs', []))}")
+        numbers = " " * 36 if v.is_vacuum else (  # a vacuum is no build: it has no counts
+            f"{c.get('added', 0):>6} {c.get('changed', 0):>7} {c.get('removed', 0):>7} "
+            f"{c.get('documents', 0):>6} {len(v.metadata.get('inputs', [])):>6}")
+        click.echo(f"{v.version:>7}  {v.timestamp:<25} {v.kind:<9} {numbers}  "
+                   f"{'readable' if v.version in readable else 'vacuumed'}")
 
 
 @click.command()

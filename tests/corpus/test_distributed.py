@@ -162,8 +162,8 @@ def test_a_shard_that_keeps_failing_is_reported_by_name_and_the_rest_committed(
                         client=client)
     assert report.failed_shards == [str(gone)] and report.counts["added"] == 4
     meta = CorpusStore(corpus).history()[-1].metadata
-    assert meta["failed_shards"] == [str(gone)]
-    assert [i["path"] for i in meta["inputs"]] == [str(dumps[0]), str(dumps[2])]  # a later build retries it
+    assert meta["failed_shards"] == ["../raw/vanished.warc.gz"]  # recorded relative to the corpus beside it
+    assert [i["path"] for i in meta["inputs"]] == [f"../{d.relative_to(tmp_path)}" for d in (dumps[0], dumps[2])]
     assert any(str(gone) in p and "cleaning failed" in p for p in meta["problems"])
     assert isinstance(CorpusStore(corpus).read(), pa.Table)
 

@@ -15,7 +15,7 @@ from cleaners.document import make_doc_id as _doc_id
 from corpus.build import build
 from corpus.neardup import INDEX_DIR, NearDupIndex
 from corpus.scope import ConfigError, ScopeConfig
-from corpus.store import CorpusError, CorpusStore
+from corpus.store import CorpusError, CorpusStore, VacuumedVersion
 from corpus.synthetic import syndication_set
 from crawler.lock import EXIT_LOCKED, dir_lock
 from tests.corpus.test_build import cli
@@ -174,8 +174,8 @@ def test_releases_diff_and_vacuum_keep_released_versions(tmp_path: Path) -> None
     deleted = cli("vacuum", "--corpus", corpus, "--retention-hours", "0").stdout.split()
     assert deleted
     assert store.read(store.resolve("first")).num_rows == 1
-    with pytest.raises(Exception):  # noqa: B017 (delta-rs raises its own error for missing files)
-        store.read(1).num_rows  # noqa: B018
+    with pytest.raises(VacuumedVersion, match=r"version 1 of .* was vacuumed .*readable versions: 0, 2-4$"):
+        store.read(1)
     with pytest.raises(CorpusError, match="no release"):
         store.resolve("nope")
 
