@@ -86,8 +86,9 @@ def test_weeks_of_use_from_a_wheel(installed: Path, tmp_path: Path) -> None:
         # Week 2: one article edited; the next run fetches it alone and changes one document.
         le360 = outlets.outlets["le360-fr"]
         article = le360.articles[0]
-        added = "<p>Les enquêteurs ont précisé mardi que deux complices présumés ont été arrêtés à Fès.</p>"
-        outlets.edit(le360.url(article), article.body.replace(b"</article>", added.encode() + b"</article>"))
+        added = "<p>Les enquêteurs ont précisé mardi que deux complices présumés ont été arrêtés à Fès.</p>".encode()
+        cut = article.body.index(b"</p>", article.body.index(b"td-post-content")) + 4  # after the first paragraph
+        outlets.edit(le360.url(article), article.body[:cut] + added + article.body[cut:])
         second = user.run("run", "--workdir", workdir, "--sources", registry, *FAST, "-q")
         assert "version 1 of" in second.stdout and "1 changed" in second.stdout, second.stdout
     corpus = workdir / "corpus"
