@@ -38,6 +38,48 @@ PROVENANCE_FIELDS = frozenset({
 })
 
 DOC_FIELDS = [f.name for f in dataclasses.fields(Document)]
+# Stored as ISO 8601 strings (dates alone, with offsets or 'Z', as the source gave them); Parquet
+# exports turn them into UTC timestamps.
+TIMESTAMP_FIELDS = ("published_at", "modified_at", "fetched_at")
+
+# What each column means: the one place the dataset card and the docs take it from (a test checks
+# that every column of SCHEMA has one, so a new field cannot ship undescribed).
+FIELD_DESCRIPTIONS: dict[str, str] = {
+    "doc_id": "Stable id across versions: a hash of the canonical URL (for dumps without a URL, of the raw bytes).",
+    "url": "The URL the page was fetched from.",
+    "canonical_url": "The page's own canonical URL (link rel=canonical, og:url), when it gives one.",
+    "source": "Registry id of the outlet (crawler/sources.yaml); set for every crawled document.",
+    "language": "Language of the text, ISO 639-1 (ar, fr, en).",
+    "language_score": "Confidence of the language identification (py3langid), 0 to 1.",
+    "title": "Headline of the article, as the page gives it.",
+    "authors": "Bylines, in page order.",
+    "published_at": "Publication date or time as the page states it (ISO 8601; a timestamp in Parquet exports).",
+    "modified_at": "Last modification date or time, when the page states one (ISO 8601; a timestamp in Parquet).",
+    "fetched_at": "When the crawler fetched the page (WARC-Date; ISO 8601; a timestamp in Parquet exports).",
+    "text": "Main text, cleaned: boilerplate lines and spans removed (see `removed`), mojibake repaired.",
+    "word_count": "Whitespace-separated words in `text`.",
+    "content_hash": "sha256 of the case- and whitespace-folded text: the exact-duplicate key.",
+    "near_dup_cluster": "Id of the near-duplicate cluster (syndicated copies of one story); null if none.",
+    "is_canonical": "True for one member of each near-duplicate cluster (the original) and for unclustered ones.",
+    "topics": "Topics matched in scope (DGSN, Interpol, any configured).",
+    "matched_terms": "The topic terms that matched, sorted.",
+    "warc_file": "WARC file holding the raw response (crawled documents).",
+    "warc_record_id": "WARC-Record-ID of the raw response.",
+    "warc_offset": "Byte offset of the raw record in `warc_file`.",
+    "cleaner_version": "Version of the cleaners that produced the document.",
+    "removed": "Audit of the cleaning: one {rule, text, offset} per removed line or span (offset -1: before <html>).",
+    "raw_path": "The raw dump the document was cleaned from (any format).",
+    "raw_format": "Format of the raw dump: warc, html, jsonl, text.",
+    "raw_offset": "Byte offset of the raw item (WARC record, JSONL line) in `raw_path`.",
+    "raw_sha256": "sha256 of the raw item's bytes.",
+    "site_name": "The outlet's name as the page gives it (og:site_name).",
+    "section": "The outlet's own section (article:section, JSON-LD articleSection).",
+    "tags": "The outlet's tags or keywords for the article.",
+    "credits": "Source credits moved out of the text, such as \"(Avec MAP)\".",
+    "languages": "Languages of the paragraphs when more than one (a mixed-language document); else empty.",
+    "topic_score": "Topic term matches per 100 words.",
+    "record_hash": "Hash of what a reader sees (provenance excluded): decides whether a re-fetched document changed.",
+}
 SCHEMA = pa.schema(
     [pa.field(name, _TYPES.get(name, pa.string())) for name in DOC_FIELDS]
     + [pa.field("record_hash", pa.string())]

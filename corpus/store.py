@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from corpus.schema import SCHEMA
@@ -81,6 +82,19 @@ class VersionInfo:
         return str(self.metadata.get("operation") or self.operation.lower())
 
 
+def scan(table: DeltaTable, root: Path, columns: list[str] | None = None) -> pa.Table:
+    """The rows of `table` (a local Delta table at `root`), read by pyarrow's own local filesystem.
+
+    `DeltaTable.to_pyarrow_table()` reads through delta-rs's object store wrapped as a Python
+    filesystem; with deltalake 1.6 and pyarrow 26 a process that did so often aborts at exit
+    ("terminate called without an active exception", SIGABRT) after all its work is done. The
+    same dataset (files, statistics, protocol checks by deltalake) over pyarrow's LocalFileSystem
+    exits cleanly.
+    """
+    local = pafs.SubTreeFileSystem(str(Path(root).resolve()), pafs.LocalFileSystem())
+    return table.to_pyarrow_dataset(filesystem=local).to_table(columns=columns)
+
+
 class CorpusStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -101,7 +115,7 @@ class CorpusStore:
     def read(self, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
         table = self.table(version)
         try:
-            return table.to_pyarrow_table(columns=columns)
+            return scan(table, self.path, columns)
         except FileNotFoundError as exc:  # delta-rs finds out only when it opens a deleted data file
             if table.version() in self.readable_versions():
                 raise
@@ -190,7 +204,7 @@ class CorpusStore:
         two commits leaves rows whose build_id no version has: they are not shown)."""
         if not DeltaTable.is_deltatable(str(self.rejected_path)):
             return pa.table({"doc_id": pa.array([], pa.string()), "reason": pa.array([], pa.string())})
-        rows = DeltaTable(str(self.rejected_path)).to_pyarrow_table()
+        rows = scan(DeltaTable(str(self.rejected_path)), self.rejected_path)
         builds = [v.metadata.get("build_id") for v in self.history()]
         rows = rows.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_string_view(f.type) else f
                                     for f in rows.schema]))

@@ -9,8 +9,6 @@ can retry later). One module per group of commands; `common` holds what they sha
 from __future__ import annotations
 
 import logging
-import os
-import sys
 
 import click
 
@@ -32,22 +30,8 @@ for _command in (clean.clean, clean.explain, build.build, build.rebuild, inspect
                  crawl.crawl, crawl.run, crawl.demo):
     cli.add_command(_command)
 
+
 def main() -> None:
-    try:
-        cli(prog_name="dgsn-corpus")
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
-    if "deltalake" not in sys.modules:
-        sys.exit(code)
-    # delta-rs and Arrow leave native threads behind; tearing them down at interpreter exit
-    # sometimes aborts the process ("terminate called without an active exception", SIGABRT)
-    # after all work is done. Everything is written and flushed here, so leave without it.
-    if isinstance(code, str):
-        click.echo(code, err=True)
-        code = 1
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code or 0)
+    # No os._exit here any more: the SIGABRT some processes died of at exit came from reading the
+    # table through delta-rs's object store (`to_pyarrow_table`); CorpusStore.read no longer does.
+    cli(prog_name="dgsn-corpus")
