@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from corpus.progress import Progress
 from corpus.schema import FIELD_DESCRIPTIONS, TIMESTAMP_FIELDS
 from corpus.shards import sha256_file
 from corpus.store import CorpusError, CorpusStore
@@ -102,9 +103,9 @@ def size_category(n: int) -> str:
 
 def export(corpus_dir: str | Path, out_dir: str | Path, fmt: str, version: int | None = None, *,
            release: str | None = None, compression: str | None = None, canonical_only: bool = False,
-           shard_rows: int = SHARD_ROWS) -> Path:
+           shard_rows: int = SHARD_ROWS, progress: Progress | None = None) -> Path:
     """Write one version (by number, by release name, or the latest) to `out_dir`; return the
-    manifest's path."""
+    manifest's path. `progress` counts the shards and documents written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     compression = compression or ("zstd" if fmt == "parquet" else "none")
@@ -139,6 +140,8 @@ def export(corpus_dir: str | Path, out_dir: str | Path, fmt: str, version: int |
         files = []
         ext = f"jsonl{_SUFFIX[compression]}" if fmt == "jsonl" else "parquet"
         shards = max(1, -(-data.num_rows // shard_rows))
+        if progress is not None:
+            progress.total_files = shards
         for k in range(shards):
             part = data.slice(k * shard_rows, shard_rows)
             name = f"{DATA_DIR}/documents-{k:05d}-of-{shards:05d}.{ext}"
@@ -148,6 +151,9 @@ def export(corpus_dir: str | Path, out_dir: str | Path, fmt: str, version: int |
                 _write_jsonl(part, work / name, compression)
             files.append({"path": name, "rows": part.num_rows, "bytes": (work / name).stat().st_size,
                           "sha256": sha256_file(work / name)})
+            if progress is not None:
+                progress.item(part.num_rows)
+                progress.file_done()
         releases = [n for n, r in store.releases().items() if int(r["version"]) == number]
         manifest = {
             "corpus": str(Path(corpus_dir).resolve()),

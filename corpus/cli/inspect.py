@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from corpus.cli.common import fail, open_store
+from corpus.cli.common import fail, open_store, quiet_option
 
 
 @click.command()
@@ -96,17 +96,22 @@ def versions(corpus_dir: Path, as_json: bool) -> None:
 @click.option("--shard-rows", type=int, default=100_000, show_default=True, help="Documents per file.")
 @click.option("--canonical-only", is_flag=True, help="One document per near-duplicate cluster.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the files and manifest.json (replaced whole if it holds an export).")
+              help="The dataset folder to write: data/ shards, manifest.json, README.md card (replaced whole "
+                   "if it holds an export).")
+@quiet_option
 def export(corpus_dir: Path, version: int | None, release_name: str | None, fmt: str, compression: str | None,
-           shard_rows: int, canonical_only: bool, out: Path) -> None:
-    """Write one version's documents to OUT as JSONL or Parquet shards with a manifest."""
+           shard_rows: int, canonical_only: bool, out: Path, quiet: bool) -> None:
+    """Write one version's documents to OUT as a dataset folder: JSONL or Parquet shards under data/,
+    a manifest and a dataset card."""
     from corpus.export import export as run_export
+    from corpus.progress import Progress
     from corpus.store import CorpusError
 
     open_store(corpus_dir)
     try:
-        path = run_export(corpus_dir, out, fmt, version, release=release_name, compression=compression,
-                          canonical_only=canonical_only, shard_rows=shard_rows)
+        with Progress("export", quiet=quiet) as progress:
+            path = run_export(corpus_dir, out, fmt, version, release=release_name, compression=compression,
+                              canonical_only=canonical_only, shard_rows=shard_rows, progress=progress)
     except (CorpusError, ValueError) as exc:
         fail(str(exc))
     click.echo(str(path))

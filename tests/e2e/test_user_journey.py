@@ -53,16 +53,25 @@ print(json.dumps({"rows": frame.height, "sources": sorted(set(frame["source"].to
 LOAD_EXPORT = """
 import json, sys
 import datasets, duckdb, pandas as pd, polars as pl
+from datatrove.pipeline.readers import ParquetReader
 out = sys.argv[1]
 ds = datasets.load_dataset(out, split="train")
-files = json.load(open(out + "/manifest.json"))["files"]
-paths = [out + "/" + f["path"] for f in files]
-frame = pd.concat(pd.read_parquet(p) for p in paths)
-pl_frame = pl.read_parquet(paths)
-con = duckdb.connect()
-n_duck = con.execute(f"select count(*) from read_parquet({paths!r})").fetchone()[0]
+frame = pd.read_parquet(out + "/data")
+pl_frame = pl.read_parquet(out + "/data/*.parquet")
+n_duck = duckdb.connect().execute(f"select count(*) from read_parquet('{out}/data/*.parquet')").fetchone()[0]
+n_datatrove = sum(1 for _ in ParquetReader(out + "/data", id_key="doc_id")())
 print(json.dumps({"datasets": ds.num_rows, "pandas": len(frame), "polars": pl_frame.height, "duckdb": n_duck,
-                  "sources": sorted(set(ds["source"]), key=str)}))
+                  "datatrove": n_datatrove, "sources": sorted(set(ds["source"]), key=str)}))
+"""
+
+API = """
+import json, sys
+import corpus
+c = corpus.open(sys.argv[1])
+release = c.documents("week2", columns=["doc_id", "source"], format="polars")
+print(json.dumps({"versions": [v["version"] for v in c.versions() if not v["vacuum"]],
+                  "release_rows": release.height, "pandas_rows": len(c.documents(format="pandas")),
+                  "sources": sorted(set(release["source"].to_list()), key=str)}))
 """
 
 
@@ -120,6 +129,9 @@ def test_weeks_of_use_from_a_wheel(installed: Path, tmp_path: Path) -> None:
     user.run("export", "--corpus", corpus, "--release", "week2", "--format", "parquet", "--out", out, cwd=other_cwd)
     loaded = json.loads(user.py(LOAD_EXPORT, str(out)))
     n = seen["rows"]
-    assert {k: loaded[k] for k in ("datasets", "pandas", "polars", "duckdb")} == dict.fromkeys(
-        ("datasets", "pandas", "polars", "duckdb"), n)
+    readers = ("datasets", "pandas", "polars", "duckdb", "datatrove")
+    assert {k: loaded[k] for k in readers} == dict.fromkeys(readers, n)
     assert loaded["sources"] == seen["sources"] and None not in loaded["sources"]
+    # and from a script, through the Python API (it must exit cleanly: user.py checks exit 0)
+    api = json.loads(user.py(API, str(corpus)))
+    assert api["release_rows"] == api["pandas_rows"] == n and api["sources"] == seen["sources"]
