@@ -76,6 +76,14 @@ def input_stat(path: InputPath) -> tuple[int, float]:
     return st.st_size, st.st_mtime
 
 
+def input_size(path: InputPath) -> int:
+    """Bytes of an input, for progress: 0 when it cannot be read (reading it reports that)."""
+    try:
+        return input_stat(path)[0]
+    except (OSError, ValueError):
+        return 0
+
+
 @dataclass
 class RawItem:
     content: bytes

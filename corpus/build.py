@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
-from cleaners.readers import InputPath, expand_inputs, input_stat, is_remote
+from cleaners.readers import InputPath, expand_inputs, input_size, input_stat, is_remote
 from corpus.neardup import NearDupIndex
 from corpus.outlets import SourceAssigner
 from corpus.progress import Progress
@@ -250,7 +250,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     defaults = defaults or {}
     progress = progress or Progress("build", quiet=True)
     progress.total_files = len(files)
-    progress.total_bytes = sum(input_stat(f)[0] for f in files) or None
+    progress.total_bytes = sum(input_size(f) for f in files) or None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     build_id = uuid.uuid4().hex[:12]
     input_meta: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ from typing import TextIO
 import click
 
 from cleaners.pipeline import clean_items
-from cleaners.readers import InputError, ReadStats, expand_inputs, input_stat, iter_items
+from cleaners.readers import InputError, ReadStats, expand_inputs, input_size, iter_items
 from corpus.cli.common import check_cluster, cluster_options, fail, print_stats, quiet_option, source_option
 
 
@@ -55,7 +55,7 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None, source: str | Non
             fail(str(exc))
         stats = ReadStats()
         stats.counts["skipped:open_warc"] += len(skipped)
-        sizes = [input_stat(f)[0] for f in files]
+        sizes = [input_size(f) for f in files]
         progress = stack.enter_context(Progress("clean", total_bytes=sum(sizes), total_files=len(files), quiet=quiet))
         sink: TextIO = stack.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
         try:

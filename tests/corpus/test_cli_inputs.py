@@ -184,3 +184,7 @@ def test_progress_in_a_log_on_a_terminal_and_quiet(dumps: Path, tmp_path: Path) 
     os.close(master)
     text = seen.decode("utf-8", "replace")
     assert "build" in text and "3/3 files" in text and "6 documents" in text and "\x1b[" in text
+    exported = cli("export", "--corpus", tmp_path / "c", "--format", "jsonl", "--shard-rows", "4",
+                   "--out", tmp_path / "e", env={"DGSN_PROGRESS_SECONDS": "0"})
+    assert exported.returncode == 0, exported.stderr.decode()
+    assert "export: 2/2 files, 6 documents" in exported.stderr.decode()
