@@ -292,7 +292,7 @@ def iter_items(inputs: Iterable[InputPath], stats: ReadStats, max_bytes: int | N
                 else:
                     yield RawItem(content=data, kind=fmt, raw_path=str(path), raw_format=fmt)
         except Exception as exc:  # the readers catch record failures; this is a failure of the file itself
-            stats.bad(path, stats.where, f"unreadable: {type(exc).__name__}: {str(exc)[:200]}")
+            stats.bad(path, stats.where, f"unreadable: {_brief(exc)}")
 
 
 def _read_file(path: InputPath, cap: int) -> bytes | None:
@@ -381,7 +381,7 @@ class WarcScanner:
             try:
                 self._state = self._check()
             except Exception as exc:
-                self._state = f"unreadable record: {type(exc).__name__}: {str(exc)[:120]}"
+                self._state = f"unreadable record: {_brief(exc)}"
         return self._state == _WHOLE
 
     def _check(self) -> str:
@@ -401,7 +401,9 @@ class WarcScanner:
             return f"truncated record: {missing} bytes missing"
         decompressor = self._it.reader.decompressor
         if decompressor is not None and not decompressor.eof:
-            return "truncated record: its gzip member does not end"
+            if self.fh.tell() >= self.size:
+                return "truncated record: its gzip member does not end"
+            return "its gzip member goes on past the record: not one record per member (`warcio recompress` fixes it)"
         return _WHOLE
 
     def __iter__(self) -> Iterator[tuple[int, object]]:
@@ -431,7 +433,8 @@ class WarcScanner:
                         return
                     failure, at = "truncated or unreadable record", it.offset
             except Exception as exc:  # warcio raises all sorts on a cut header (AttributeError among them)
-                failure, at = f"unreadable record: {type(exc).__name__}: {str(exc)[:120]}", it.offset
+                failure, at = f"unreadable record: {_brief(exc)}", it.offset
+            at = max(at, pos)  # warcio's offsets mean nothing inside a gzip member that holds several records
             if failure is not None and damaged is None:
                 damaged = at
                 self.stats.bad(self.path, at, failure)
@@ -445,6 +448,10 @@ class WarcScanner:
             pos = nxt
 
 
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+
+
 def iter_warc(path: InputPath, stats: ReadStats, max_bytes: int | None = None) -> Iterator[RawItem]:
     cap = max_bytes or max_record_bytes()
     size, _ = input_stat(path)
@@ -456,7 +463,7 @@ def iter_warc(path: InputPath, stats: ReadStats, max_bytes: int | None = None) -
             try:
                 item = _warc_item(record, path, offset, stats, infos, scanner)
             except Exception as exc:  # a failure of this record's content, not of the file
-                stats.bad(path, offset, f"unreadable record: {type(exc).__name__}: {str(exc)[:120]}")
+                stats.bad(path, offset, f"unreadable record: {_brief(exc)}")
                 continue
             if item is not None and scanner.finish():
                 yield item
@@ -527,7 +534,7 @@ def _warc_item(record, path: InputPath, offset: int, stats: ReadStats, infos: _W
     try:  # content_stream() undoes the HTTP Content-Encoding (our crawler stores bodies as received)
         content = read_capped(record.content_stream(), scanner.cap)
     except Exception as exc:
-        stats.bad(path, offset, f"unreadable payload: {type(exc).__name__}: {str(exc)[:80]}")
+        stats.bad(path, offset, f"unreadable payload: {_brief(exc)}")
         return None
     if content is None:
         scanner.too_large("payload (decoded)")
@@ -594,7 +601,7 @@ def iter_jsonl(path: InputPath, stats: ReadStats, max_bytes: int | None = None) 
             try:
                 item = _jsonl_item(line, lineno, path, start, stats, cap)
             except Exception as exc:  # whatever the line holds, it is this line's failure
-                stats.bad(path, start, f"line {lineno}: {type(exc).__name__}: {str(exc)[:120]}")
+                stats.bad(path, start, f"line {lineno}: {_brief(exc)}")
                 continue
             if item is not None:
                 yield item
