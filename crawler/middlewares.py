@@ -43,6 +43,7 @@ class WarcRecorderMiddleware:
         self.crawler = crawler
         self.max_bytes = crawler.settings.getint("WARC_MAX_BYTES")
         self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.decoded = crawler.settings.getbool("COMPRESSION_ENABLED", True)  # HttpCompressionMiddleware runs
         self.writer: WarcFileWriter | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -70,7 +71,7 @@ class WarcRecorderMiddleware:
             reason = ""
         body, truncated = response.body, None
         max_size = request.meta.get("download_maxsize", self.max_size)
-        if request.method != "HEAD" and max_size and _decodes_past(response, max_size):
+        if self.decoded and request.method != "HEAD" and max_size and _decodes_past(response, max_size):
             body, truncated = b"", "length"
             self.crawler.stats.inc_value("dgsn/warc_bodies_over_maxsize")
             log.warning("%s: body over DOWNLOAD_MAXSIZE (%d B) once decoded: recorded without it (WARC-Truncated)",
