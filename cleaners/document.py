@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 CLEANER_VERSION = "0.3.0"
 
 # Query parameters that never change what a news page shows.
+_WORDS = re.compile(r"\S+")  # what str.split() splits off (the same Unicode whitespace)
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)
 
 
@@ -82,7 +83,7 @@ class Document:
 
     def finalize(self) -> Document:
         """Fill the fields derived from text and identity, so every Document is self-consistent."""
-        self.word_count = len(self.text.split())
+        self.word_count = sum(1 for _ in _WORDS.finditer(self.text))  # no list of words: pages can be MBs
         self.content_hash = content_hash(self.text)
         if not self.doc_id:
             key = self.canonical_url or self.url
@@ -107,5 +108,7 @@ def make_doc_id(url: str) -> str:
 
 def content_hash(text: str) -> str:
     """Exact-duplicate key: whitespace and case differences do not make two texts different."""
-    norm = " ".join(text.casefold().split())
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+    h = hashlib.sha256()  # of " ".join(text.casefold().split()), fed word by word to keep memory flat
+    for i, m in enumerate(_WORDS.finditer(text.casefold())):
+        h.update((" " + m.group() if i else m.group()).encode("utf-8"))
+    return h.hexdigest()

@@ -127,20 +127,20 @@ def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float 
     corpus build records them, with what the rules removed, in its rejected table)."""
     for item in items:
         where = f"{item.raw_path}@{item.raw_offset}"
-        text = decode_item(item)
-        if not is_mostly_text(text):
-            stats.counts["dropped:binary"] += 1
-            log.info("dropped binary content %s (%s)", where, item.url)
-            continue
         try:
             with time_limit(time_limit_s):
+                text = decode_item(item)
+                if not is_mostly_text(text):
+                    stats.counts["dropped:binary"] += 1
+                    log.info("dropped binary content %s (%s)", where, item.url)
+                    continue
                 doc = clean_item(item, text)
         except DocumentTimeout as exc:
             stats.counts["dropped:timeout"] += 1
             stats.bad(item.raw_path, item.raw_offset, f"cleaning {exc}; skipped")
             continue
         except Exception as exc:  # one bad page must not stop a run; it is reported by location
-            stats.bad(item.raw_path, item.raw_offset, f"cleaning failed: {type(exc).__name__}: {exc}")
+            stats.bad(item.raw_path, item.raw_offset, f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}")
             continue
         if doc.word_count < MIN_WORDS and not keep_empty:
             stats.counts["dropped:empty"] += 1

@@ -81,7 +81,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         if codec:
             try:
                 return data.decode(codec)
-            except UnicodeDecodeError:
+            except UnicodeError:  # UnicodeDecodeError, or idna's own
+                continue
+            except LookupError:  # a codec, but not of text: "base64", "rot13", "zlib"
                 continue
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:

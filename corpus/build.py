@@ -338,7 +338,11 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     # that no version has, and readers of the rejected table skip them.
     store.commit_rejected(rejected_table(rejected, build_id))
     version = store.commit(upserts, metadata, deletes)
-    index.save(store.path, version)
+    try:
+        index.save(store.path, version)
+    except Exception as exc:  # the version is in; only its side file is not (the next build rebuilds it)
+        log.warning("build: version %s is committed, but its near-duplicate index was not saved (%s: %s); "
+                    "the next build rebuilds it from the table", version, type(exc).__name__, exc)
     cache.clear()
     return BuildReport(version, counts, dropped, dict(read), problems, reasons, failed)
 

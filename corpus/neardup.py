@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 NUM_PERM = 128
 SCHEME = "affine32"  # datasketch's: 32-bit hash values, so a signature is 512 bytes
 SHINGLE_WORDS = 5
+SHINGLE_CHARS = 100_000  # ~15,000 words: many times a long article, a few MB of shingles at most
 INDEX_DIR = "_neardup"  # a leading underscore: Delta's vacuum leaves it alone
 KEEP_INDEXES = 2
 _WORD = re.compile(r"\w+")
@@ -49,7 +50,10 @@ class Member:
 
 
 def signature(text: str) -> np.ndarray:
-    words = _WORD.findall(fold(text))
+    """MinHash of the text's word 5-grams. Only the first SHINGLE_CHARS characters are shingled: a
+    shingle list costs about 200 bytes per character of text, and a story's copies share their
+    opening anyway; the rest would change the estimate for pages far longer than any article only."""
+    words = _WORD.findall(fold(text[:SHINGLE_CHARS]))
     if len(words) <= SHINGLE_WORDS:
         grams = [" ".join(words)]
     else:
@@ -95,11 +99,15 @@ class NearDupIndex:
         path = self.path_for(corpus_dir, version)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:  # a full disk, say: no half-written index is left to load
+            tmp.unlink(missing_ok=True)
+            raise
         for old in sorted(path.parent.glob("v*.pkl"), key=lambda p: int(p.stem[1:]))[:-KEEP_INDEXES]:
             old.unlink(missing_ok=True)
         return path

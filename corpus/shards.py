@@ -6,7 +6,8 @@ does not depend on where or in which order shards ran. A worker sends back clean
 raw bytes; with a scope, only in-scope documents travel whole, and scope rejections as rows with a
 text preview (their raw record stays reachable through the provenance fields). Finished shards are
 kept in a cache directory until the caller has committed them, so a rerun after a crash skips
-them. A shard that keeps failing (Dask retries it) comes back as a ShardFailure naming the file.
+them. A shard that keeps failing (Dask retries it) comes back as a ShardFailure naming the file
+(and the offset it reached); a failure is never cached, so a later run cleans the file again.
 
 Workers of a remote scheduler need dgsn-corpus installed, and the raw dumps at the same paths or
 URLs (fsspec: `s3://…` with s3fs installed on the workers, and so on).
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from cleaners.pipeline import DOC_TIME_LIMIT, clean_items
-from cleaners.readers import InputPath, ReadStats, input_stat, iter_items, open_input
+from cleaners.readers import InputPath, ReadStats, input_stat, iter_items, max_record_bytes, open_input
 from corpus.scope import ScopeConfig, apply_scope
 
 if TYPE_CHECKING:
@@ -79,16 +80,31 @@ def clean_shard(path: InputPath, config: ScopeConfig | None = None,
     stats = ReadStats()
     kept: list[Document] = []
     rejected: list[Rejected] = []
-    for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None):
-        if on_document is not None:
-            on_document(1, position=doc.raw_offset)
-        reason = apply_scope(doc, config) if config is not None else None
-        if reason:
-            doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
-            rejected.append((doc, reason, ""))
-        else:
-            kept.append(doc)
+    try:
+        for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None):
+            if on_document is not None:
+                on_document(1, position=doc.raw_offset)
+            try:
+                reason = apply_scope(doc, config) if config is not None else None
+            except Exception as exc:  # one document's failure, like a cleaning failure
+                stats.bad(doc.raw_path, doc.raw_offset, f"scope failed: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            if reason:
+                doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
+                rejected.append((doc, reason, ""))
+            else:
+                kept.append(doc)
+    except Exception as exc:  # records fail one by one; this is the file's own failure: say where it stopped
+        raise ShardError(f"{type(exc).__name__}: {str(exc)[:300]} (at {path}@{stats.where or 0})") from exc
     return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems])
+
+
+class ShardError(Exception):
+    """A file that failed as a whole, with the offset it had reached."""
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ShardError) else f"{type(exc).__name__}: {exc}"
 
 
 class ShardCache:
@@ -103,7 +119,7 @@ class ShardCache:
 
     def _file(self, path: InputPath) -> Path:
         size, mtime = input_stat(path)
-        key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}"
+        key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}\0{max_record_bytes()}"
         return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
 
     def get(self, path: InputPath) -> ShardResult | None:
@@ -175,7 +191,7 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
             try:
                 result = clean_shard(path, config, on_document=on_document)
             except Exception as exc:  # one bad shard must not stop the others
-                yield ShardFailure(str(path), f"{type(exc).__name__}: {exc}")
+                yield ShardFailure(str(path), _describe(exc))
                 continue
             if cache is not None:
                 cache.put(result)
@@ -189,7 +205,7 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
         try:
             result = future.result()
         except Exception as exc:  # the task's own error after its retries, or KilledWorker
-            yield ShardFailure(path_of[future.key], f"{type(exc).__name__}: {exc} (after {1 + retries} attempts)")
+            yield ShardFailure(path_of[future.key], f"{_describe(exc)} (after {1 + retries} attempts)")
             continue
         finally:
             future.release()

@@ -1,7 +1,9 @@
 """Downloader middlewares of the crawler.
 
 - WarcRecorderMiddleware (next to the downloader): every response with its request, as received
-  (before decompression and redirects are handled), into WARC.
+  (before decompression and redirects are handled), into WARC. A body that HttpCompressionMiddleware
+  will reject for decoding past DOWNLOAD_MAXSIZE (a decompression bomb) is not stored: the record
+  says `WARC-Truncated: length` and has no payload.
 - CrawlStateMiddleware: after redirects and decompression, records each article response in the
   crawl state and tells the spider whether the content is new, changed or the same.
 - BackoffMiddleware: waits before a retry, longer each time (Scrapy's RetryMiddleware does not).
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from scrapy import Request, signals
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
@@ -39,6 +42,8 @@ class WarcRecorderMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.max_bytes = crawler.settings.getint("WARC_MAX_BYTES")
+        self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.decoded = crawler.settings.getbool("COMPRESSION_ENABLED", True)  # HttpCompressionMiddleware runs
         self.writer: WarcFileWriter | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -64,10 +69,17 @@ class WarcRecorderMiddleware:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        body, truncated = response.body, None
+        max_size = request.meta.get("download_maxsize", self.max_size)
+        if self.decoded and request.method != "HEAD" and max_size and _decodes_past(response, max_size):
+            body, truncated = b"", "length"
+            self.crawler.stats.inc_value("dgsn/warc_bodies_over_maxsize")
+            log.warning("%s: body over DOWNLOAD_MAXSIZE (%d B) once decoded: recorded without it (WARC-Truncated)",
+                        response.url, max_size)
         path, offset, record_id = self._writer().write_response(
-            response.url, response.status, reason, _headers(response.headers), response.body,
+            response.url, response.status, reason, _headers(response.headers), body,
             request_headers=_headers(request.headers), method=request.method, ip=str(response.ip_address or "")
-            or None,
+            or None, truncated=truncated,
         )
         request.meta["warc"] = {"file": str(path), "offset": offset, "record_id": record_id}
         self.crawler.stats.inc_value("dgsn/warc_records")
@@ -79,6 +91,26 @@ class WarcRecorderMiddleware:
     def spider_closed(self, spider: Any) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _decodes_past(response: Response, max_size: int) -> bool:
+    """Whether the body, decoded as HttpCompressionMiddleware (which runs after this middleware)
+    decodes it, passes `max_size`: that middleware then rejects the response. Its own decoders
+    decide, so both agree; they stop at the limit, so memory stays bounded. A body that does not
+    decode is recorded as it is (the middleware reports it)."""
+    encodings = response.headers.getlist(b"Content-Encoding")
+    if not encodings:
+        return False
+    to_decode, _ = HttpCompressionMiddleware._split_encodings(encodings)
+    body = response.body
+    try:
+        for encoding in to_decode:
+            body = HttpCompressionMiddleware._decode(body, encoding, max_size)
+    except ValueError as exc:  # scrapy.utils._compression._DecompressionMaxSizeExceeded
+        return hasattr(exc, "max_size")
+    except Exception:
+        return False
+    return len(body) > max_size
 
 
 class AlreadyFetched(IgnoreRequest):

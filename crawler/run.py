@@ -14,8 +14,8 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from warcio.archiveiterator import ArchiveIterator
 
+from cleaners.readers import ReadStats, WarcScanner, max_record_bytes
 from crawler.sources import Source, load_sources
 from crawler.spiders.news import NewsSpider
 from crawler.state import CrawlState
@@ -27,13 +27,16 @@ PROGRESS_KEYS = ("warc_records", *SUMMARY_KEYS)
 
 
 def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Source]) -> list[Path]:
-    """Close the `*.warc.gz.open` files of a killed run: cut each after its last complete record,
-    record in the crawl state the article responses it holds, and rename it `*.warc.gz`."""
+    """Close the `*.warc.gz.open` files of a killed run: cut each where its torn tail begins (the
+    record being written when the run died), record in the crawl state the article responses it
+    holds, and rename it `*.warc.gz`. Nothing else is ever cut: a record that is damaged with whole
+    records after it, or too large to read, stays in the file (and is reported)."""
     recovered = []
     for path in sorted((workdir / "raw").glob("*/*.warc.gz.open")):
         responses, good_end = _complete_responses(path)
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
+        if good_end < path.stat().st_size:
+            with open(path, "r+b") as fh:
+                fh.truncate(good_end)
         final = path.with_suffix("")
         os.replace(path, final)
         for response in responses:
@@ -44,31 +47,46 @@ def recover_unfinished(workdir: Path, state: CrawlState, registry: dict[str, Sou
 
 
 def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
-    """(url, date, status, etag, last-modified, offset, payload sha256) of each complete response
-    record, and the offset just after the last complete record."""
+    """(url, date, status, etag, last-modified, offset, payload sha256) of each whole response
+    record, and where the file's torn tail begins (its size if it has none)."""
     out: list[tuple[Any, ...]] = []
-    end = 0
+    stats = ReadStats()
+    cap = max_record_bytes()
+    size = path.stat().st_size
     with open(path, "rb") as fh:
-        it = ArchiveIterator(fh, check_digests=False)
-        try:
-            for record in it:
-                offset = it.offset
-                body = record.content_stream().read()
-                if getattr(record.raw_stream, "limit", 0):
-                    break  # torn uncompressed record
-                # warcio keeps the record's extent in member_info once read to its end; it has no
-                # public call for "where does this record end" (the reader uses it.offset too).
-                it.read_to_end(record)
-                end = offset + it.member_info[1]
-                http = record.http_headers
-                if record.rec_type == "response" and http is not None:
-                    out.append((record.rec_headers.get_header("WARC-Target-URI"),
-                                record.rec_headers.get_header("WARC-Date"), int(http.get_statuscode() or 0),
-                                http.get_header("ETag"), http.get_header("Last-Modified"), offset,
-                                hashlib.sha256(body).hexdigest()))
-        except Exception as exc:  # a torn last gzip member; everything before it is kept
-            log.info("%s: stopped at a torn record (%s)", path, exc)
-    return out, end
+        scanner = WarcScanner(fh, size, path, stats, cap)
+        for offset, record in scanner:
+            http = record.http_headers
+            if record.rec_type != "response" or http is None or record.rec_headers.get_header("WARC-Truncated"):
+                continue  # a truncated body (over the size cap) is no fetch to remember
+            try:
+                digest = _payload_sha256(record.content_stream(), cap)
+            except Exception as exc:  # the body is kept as it is; only its fetch is not remembered
+                stats.bad(path, offset, f"unreadable payload: {type(exc).__name__}: {str(exc)[:120]}")
+                continue
+            if digest is None:
+                scanner.too_large("payload (decoded)")
+            elif scanner.finish():
+                out.append((record.rec_headers.get_header("WARC-Target-URI"),
+                            record.rec_headers.get_header("WARC-Date"), int(http.get_statuscode() or 0),
+                            http.get_header("ETag"), http.get_header("Last-Modified"), offset, digest))
+    for problem in stats.problems:
+        log.warning("recovering %s: %s (kept)", path, problem)
+    if scanner.torn_at is not None:
+        log.info("%s: cut at %d, where its torn last record begins", path, scanner.torn_at)
+    return out, size if scanner.torn_at is None else scanner.torn_at
+
+
+def _payload_sha256(stream: Any, cap: int) -> str | None:
+    """sha256 of a decoded payload (what the crawl state records for a fetch), None if over the cap."""
+    digest = hashlib.sha256()
+    n = 0
+    while chunk := stream.read(1 << 20):
+        n += len(chunk)
+        if n > cap:
+            return None
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _remember(state: CrawlState, registry: dict[str, Source], warc: Path, url: str, date: str, status: int,

@@ -100,8 +100,9 @@ class WarcFileWriter:
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]],
                        body: bytes, *, request_headers: list[tuple[str, str]] | None = None,
                        method: str = "GET", fetched_at: datetime | None = None,
-                       ip: str | None = None) -> tuple[Path, int, str]:
-        """Write a request/response pair; return (final file name, response offset, record id)."""
+                       ip: str | None = None, truncated: str | None = None) -> tuple[Path, int, str]:
+        """Write a request/response pair; return (final file name, response offset, record id).
+        `truncated`: the WARC-Truncated reason when `body` is not all that was received."""
         if self._fh is None:
             self._open()
         assert self._writer is not None and self._path is not None
@@ -112,6 +113,8 @@ class WarcFileWriter:
             warc_headers["WARC-Warcinfo-ID"] = self._warcinfo_id
         if ip:
             warc_headers["WARC-IP-Address"] = ip
+        if truncated:
+            warc_headers["WARC-Truncated"] = truncated
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http,
             warc_headers_dict=warc_headers,
