@@ -9,7 +9,9 @@ import unicodedata
 import ftfy
 from charset_normalizer import from_bytes
 
-_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+# Entities are decoded on every line: ftfy's default ("auto") skips a line with a "<" in it, and
+# once a rule cuts the markup out, cleaning the text again would decode what the first pass left.
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False, unescape_html=True)
 
 # Zero-width, BOM, soft hyphen and bidi embedding/override/isolate controls carry no text.
 # ZWNJ/ZWJ (U+200C/D) are kept: they are spelling in Persian and in emoji sequences.

@@ -55,3 +55,24 @@ def test_clean_is_idempotent_on_arbitrary_text(text: str) -> None:
     once = clean_text(text)
     twice = clean_text(once.text, title=once.title)
     assert (twice.text, twice.title) == (once.text, once.title)
+
+
+# Entities next to markup a rule cuts out: once the markup is gone, a second cleaning must not
+# decode what the first one left ("&amp;" beside "<b>Notice</b>" used to survive the first pass).
+ENTITY_PARTS = st.sampled_from(["&amp;", "&amp;amp;", "&lt;", "&gt;", "&#39;", "&quot;", "<", ">", "<b>", "</b>",
+                                "Notice: x in /a.php on line 3", "[caption]a &amp; b[/caption]", "(MAP)",
+                                "Partager :", "police", "said", " ", "\n", "&", "amp;", ";", "©"])
+
+
+@FAST
+@given(st.lists(ENTITY_PARTS, min_size=1, max_size=12).map("".join))
+def test_clean_is_idempotent_on_entities_beside_markup(text: str) -> None:
+    once = clean_text(text)
+    twice = clean_text(once.text, title=once.title)
+    assert (twice.text, twice.title) == (once.text, once.title)
+
+
+def test_entities_are_decoded_on_a_line_with_markup() -> None:
+    doc = clean_text("<b>Notice</b>: Undefined index: x in /var/www/a.php on line 3 Tom &amp;amp; Jerry &lt;3")
+    assert doc.text == "Tom & Jerry <3"
+    assert clean_text(doc.text).text == doc.text
