@@ -1,7 +1,7 @@
 """Scrapy settings for the dgsn-corpus crawler. Politeness first: robots.txt obeyed, AutoThrottle,
 at most 2 concurrent requests per domain, an identifying User-Agent with a contact URL, a size
 cap, retries with backoff; allowed domains are enforced on every request, redirects included
-(Scrapy's downloader OffsiteMiddleware)."""
+(Scrapy's downloader OffsiteMiddleware), and a redirect keeps its port (RedirectPortMiddleware)."""
 
 BOT_NAME = "dgsn-corpus"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -32,6 +32,7 @@ LOG_LEVEL = "INFO"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CrawlStateMiddleware": 120,
     "crawler.middlewares.BackoffMiddleware": 560,
+    "crawler.middlewares.RedirectPortMiddleware": 605,  # between RedirectMiddleware and RedirectStateMiddleware
     "crawler.middlewares.RedirectStateMiddleware": 610,
     "crawler.middlewares.WarcRecorderMiddleware": 950,
 }
