@@ -18,10 +18,10 @@ import yaml
 
 from tests.conftest import REPO
 
-ARTICLE = ("<html><head><title>Interpol and the DGSN arrest a suspect</title></head><body><article>"
-           "<h1>Interpol and the DGSN arrest a suspect</h1><p>The DGSN said officers arrested a man wanted "
-           "under an Interpol red notice in Tangier on Monday, after a joint investigation.</p>"
-           "</article></body></html>").encode()
+ARTICLE = (b"<html><head><title>Interpol and the DGSN arrest a suspect</title></head><body><article>"
+           b"<h1>Interpol and the DGSN arrest a suspect</h1><p>The DGSN said officers arrested a man wanted "
+           b"under an Interpol red notice in Tangier on Monday, after a joint investigation.</p>"
+           b"</article></body></html>")
 
 
 class _Server(ThreadingHTTPServer):
