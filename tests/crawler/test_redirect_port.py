@@ -1,10 +1,11 @@
-"""A redirect from an allowed host to another port of the same host is refused (Scrapy's
-OffsiteMiddleware compares host names only); a redirect on the same port is followed. Real HTTP
-servers on localhost, the real CLI in a subprocess."""
+"""The crawler host runs no remote-control or telnet server. A redirect from an allowed host to
+another port of the same host is refused (Scrapy's OffsiteMiddleware compares host names only); a
+redirect on the same port is followed. Real HTTP servers on localhost, the real CLI in a subprocess."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -83,10 +84,13 @@ def test_redirect_to_another_port_of_an_allowed_host_is_refused(tmp_path: Path, 
         "discovery": {"feeds": [f"{base}/feed/"]}}]}), "utf-8")
     proc = subprocess.run([sys.executable, "-m", "corpus.cli", "crawl", "--workdir", str(tmp_path / "w"),
                            "--sources", str(registry), "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=0",
-                           "--set", "RETRY_TIMES=0"], cwd=REPO, capture_output=True, text=True, timeout=120)
+                           "--set", "RETRY_TIMES=0"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert site.hits["/article-1.html"] == 1 and other.hits["/article-1.html"] == 0  # refused
     assert site.hits["/article-2b.html"] == 1  # the same port: followed
     assert "refused redirect" in proc.stderr and f"{other_base}/article-1.html" in proc.stderr
     (summary,) = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "w" / "runs").glob("*.json")]
     assert summary["sources"]["local-en"]["fetched"] >= 1
+    # no code-running or telnet server beside the crawl, and no job file left for one
+    assert not (tmp_path / "state" / "scrapy" / "job_files").exists()  # RemoteControl makes it, for its token
