@@ -15,6 +15,7 @@ import sys
 import click
 
 from corpus.cli import build, clean, crawl, inspect
+from corpus.cli.common import no_space_message
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,6 +38,11 @@ def main() -> None:
         cli(prog_name="dgsn-corpus")
     except SystemExit as exc:
         code = exc.code
+    except Exception as exc:  # a full disk is one line, like any other failure; anything else is a bug
+        if (message := no_space_message(exc, sys.argv[1:])) is None:
+            raise
+        click.echo(f"dgsn-corpus: error: {message}", err=True)
+        code = 1
     else:
         code = 0
     if "deltalake" not in sys.modules:
