@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus.build import build
 from corpus.store import CorpusStore
 from tests.conftest import REPO
 from tests.helpers import article_html, write_warc
@@ -45,8 +46,8 @@ def test_a_document_whose_new_capture_is_rejected_leaves_the_corpus(tmp_path: Pa
     write_warc(tmp_path / "raw1", _pages(range(3)))
     time.sleep(1.1)  # WARC-Date has whole seconds: the recapture is later
     gone = "https://news.example.ma/article-1/"
-    write_warc(tmp_path / "raw2", [(gone, "<html><body><article><p>This page was removed.</p></article></body></html>")],
-               extra_records=False)
+    removed_page = "<html><body><article><p>This page was removed.</p></article></body></html>"
+    write_warc(tmp_path / "raw2", [(gone, removed_page)], extra_records=False)
     corpus = tmp_path / "corpus"
     cli("build", tmp_path / "raw1", "--corpus", corpus)
     out = cli("build", tmp_path / "raw2", "--corpus", corpus)
@@ -58,7 +59,7 @@ def test_a_document_whose_new_capture_is_rejected_leaves_the_corpus(tmp_path: Pa
     assert meta["counts"]["removed"] == 1 and sum(meta["rejected"].values()) >= 1
     # a clean build of both dumps gives the same table
     clean = tmp_path / "clean"
-    cli("build", tmp_path / "raw1", tmp_path / "raw2", "--corpus", clean)
+    build([tmp_path / "raw1", tmp_path / "raw2"], clean)
     assert _doc_ids(clean) == _doc_ids(corpus)
 
 
@@ -79,7 +80,7 @@ def _assert_consistent(corpus: Path, rows: int) -> dict[str, dict]:
     releases = json.loads(store.releases_path.read_text("utf-8")) if store.releases_path.exists() else {}
     for info in releases.values():
         assert store.read(int(info["version"]), columns=["doc_id"]).num_rows > 0
-    assert cli("versions", "--corpus", corpus).stdout.strip()
+    assert store.history()
     return releases
 
 
@@ -92,7 +93,7 @@ def corpus_with_history(tmp_path: Path) -> Path:
     write_warc(tmp_path / "c", _pages(range(3, 6)))
     corpus = tmp_path / "corpus"
     for raw in ("a", "b", "c"):
-        cli("build", tmp_path / raw, "--corpus", corpus)
+        build([tmp_path / raw], corpus)
     return corpus
 
 
