@@ -33,8 +33,23 @@ _FTFY_NEEDED = re.compile(
 )
 
 
+_REPAIR_PASSES = 3
+
+
 def repair(text: str) -> str:
-    """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized."""
+    """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized.
+    Repeated until nothing changes, so that repairing repaired text changes nothing: ftfy reads
+    its context, and the spaces and invisible characters removed after it can change what it
+    sees the next time ("\xa0Â\x80" gives "Â€", which gives "€")."""
+    for _ in range(_REPAIR_PASSES):
+        fixed = _repair_once(text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def _repair_once(text: str) -> str:
     # Invisible characters go before ftfy too: a soft hyphen can hide mojibake from it.
     text = _INVISIBLE.sub("", text)
     if _FTFY_NEEDED.search(text):

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaners import clean_html, clean_text
+from cleaners.unicode import repair
 
 # Lines made of the kinds of noise the rules target, mixed with article-like lines, so the
 # property is exercised where the rules actually fire, not only on random characters.
@@ -76,3 +77,16 @@ def test_entities_are_decoded_on_a_line_with_markup() -> None:
     doc = clean_text("<b>Notice</b>: Undefined index: x in /var/www/a.php on line 3 Tom &amp;amp; Jerry &lt;3")
     assert doc.text == "Tom & Jerry <3"
     assert clean_text(doc.text).text == doc.text
+
+
+@FAST
+@given(st.text())
+def test_repair_of_repaired_text_changes_nothing(text: str) -> None:
+    once = repair(text)
+    assert repair(once) == once
+
+
+def test_mojibake_after_a_stripped_space_is_repaired_the_same_both_times() -> None:
+    # ftfy reads context: with the no-break space it stops at "Â€", without it goes on to "€"
+    once = clean_text("\xa0Â\x80")
+    assert clean_text(once.text).text == once.text
