@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 
 import trafilatura
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
+from bs4.element import PreformattedString
 from lxml import etree
 from trafilatura.utils import load_html
 
@@ -95,13 +97,72 @@ def _fix_c1_mojibake(html: str) -> str:
     return _UTF8_AS_LATIN1.sub(_redecode, html)
 
 
+# libxml2 stops building the tree at 256 levels of nesting (it drops the rest of the document):
+# a tree this deep may have lost text, and the page is parsed again by Python's html.parser.
+_DEEP = etree.XPath("boolean(" + "/*" * 250 + ")")
+# Deeper elements are unwrapped (their content moves up to this level): layout wrappers, never
+# structure trafilatura needs.
+FLAT_DEPTH = 100
+
+
 def parse_html(html: str) -> etree._Element | None:
     """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
-    lookup on every node trafilatura visits)."""
+    lookup on every node trafilatura visits). A page nested past libxml2's depth limit is
+    flattened first, so that its text is not lost."""
+    html = _fix_c1_mojibake(_drop_early_end_tags(html))
     try:
-        return load_html(_fix_c1_mojibake(_drop_early_end_tags(html)))
+        tree = load_html(html)
+        if tree is not None and _DEEP(tree.getroottree()):
+            tree = load_html(flatten_html(html))
+        return tree
     except (etree.ParserError, ValueError):
         return None
+
+
+# Block elements past FLAT_DEPTH become paragraph breaks in the flattened page; inline ones
+# (font, span, a, b, ...) only lose their tags.
+_BLOCKS = frozenset({"address", "article", "aside", "blockquote", "br", "center", "dd", "div", "dl", "dt",
+                     "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+                     "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"})
+_RAW_TEXT = frozenset({"script", "style"})
+_BREAK = "</p><p>"
+
+
+def _start_tag(tag: Tag) -> str:
+    attrs = "".join(f' {k}="{html_lib.escape(" ".join(v) if isinstance(v, list) else str(v))}"'
+                    for k, v in tag.attrs.items())
+    return f"<{tag.name}{attrs}>"
+
+
+def flatten_html(html: str, depth: int = FLAT_DEPTH) -> str:
+    """The page with no element nested deeper than `depth` (Python's html.parser, through
+    BeautifulSoup, has no depth limit). Past `depth` each block element becomes a paragraph
+    break and other tags go, text kept. Written out by an explicit stack: a deep tree would
+    overflow recursion, and BeautifulSoup's own unwrap costs the depth on every move."""
+    soup = BeautifulSoup(html, "html.parser")
+    out: list[str] = []
+    stack: list[tuple[PageElement, int, bool]] = [(child, 1, False) for child in reversed(soup.contents)]
+    while stack:
+        node, level, closing = stack.pop()
+        if isinstance(node, Tag):
+            if level <= depth:
+                if closing:
+                    out.append(f"</{node.name}>")
+                    continue
+                out.append(_start_tag(node))
+                if node.can_be_empty_element and not node.contents:  # void: <br>, <img>, <meta>
+                    continue
+            elif node.name in _BLOCKS and (not out or out[-1] != _BREAK):
+                out.append(_BREAK)
+            if closing:
+                continue
+            stack.append((node, level, True))
+            stack.extend((child, level + 1, False) for child in reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            parent = node.parent
+            out.append(str(node) if parent is not None and parent.name in _RAW_TEXT
+                       else html_lib.escape(str(node), quote=False))
+    return "".join(out)
 
 
 def expose_captions(tree: etree._Element, keep: bool) -> None:

@@ -9,7 +9,9 @@ import unicodedata
 import ftfy
 from charset_normalizer import from_bytes
 
-_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+# Entities are decoded on every line: ftfy's default ("auto") skips a line with a "<" in it, and
+# once a rule cuts the markup out, cleaning the text again would decode what the first pass left.
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False, unescape_html=True)
 
 # Zero-width, BOM, soft hyphen and bidi embedding/override/isolate controls carry no text.
 # ZWNJ/ZWJ (U+200C/D) are kept: they are spelling in Persian and in emoji sequences.
@@ -31,8 +33,23 @@ _FTFY_NEEDED = re.compile(
 )
 
 
+_REPAIR_PASSES = 3
+
+
 def repair(text: str) -> str:
-    """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized."""
+    """ftfy (mojibake, NFC), invisible characters removed, spaces and line breaks normalized.
+    Repeated until nothing changes, so that repairing repaired text changes nothing: ftfy reads
+    its context, and the spaces and invisible characters removed after it can change what it
+    sees the next time ("\xa0Â\x80" gives "Â€", which gives "€")."""
+    for _ in range(_REPAIR_PASSES):
+        fixed = _repair_once(text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def _repair_once(text: str) -> str:
     # Invisible characters go before ftfy too: a soft hyphen can hide mojibake from it.
     text = _INVISIBLE.sub("", text)
     if _FTFY_NEEDED.search(text):

@@ -89,6 +89,21 @@ def dedup_batch(docs: list[Document]) -> tuple[list[Document], list[Rejected]]:
     return list(by_hash.values()), rejected
 
 
+def rejected_latest(kept: list[Document], rejected: list[Rejected]) -> tuple[list[Document], dict[str, str]]:
+    """The documents whose latest capture in this build was rejected (too short now, out of scope),
+    with that capture's fetch time: they leave the corpus, which shows each document's latest
+    capture, never an older text. Also their older accepted captures in the build (superseded)."""
+    latest: dict[str, str] = {}
+    for doc in kept:
+        latest[doc.doc_id] = max(latest.get(doc.doc_id, ""), doc.fetched_at or "")
+    gone: dict[str, str] = {}
+    for doc, _, _ in rejected:
+        when = doc.fetched_at or ""
+        if (doc.doc_id not in latest or when > latest[doc.doc_id]) and when >= gone.get(doc.doc_id, ""):
+            gone[doc.doc_id] = when
+    return [doc for doc in kept if doc.doc_id in gone], gone
+
+
 def plan_upserts(docs: list[Document], existing: pa.Table) -> tuple[list[Document], list[Rejected], dict[str, int]]:
     """Documents to write (new or changed), exact duplicates of other documents already in the
     table, and counts against the current version."""
@@ -298,6 +313,9 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     read = Counter({k: v for k, v in read.items() if not k.startswith("dropped:")})
     if failed:
         read["shards_failed"] = len(failed)
+    superseded, now_rejected = rejected_latest(kept, rejected)
+    kept = [doc for doc in kept if doc.doc_id not in now_rejected]
+    rejected += [(doc, "superseded_capture", doc.doc_id) for doc in superseded]
     kept, dups = dedup_batch(kept)
     columns = ["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical", "warc_file", "raw_path"]
     existing = store.read(columns=columns) if store.exists() else SCHEMA.empty_table().select(columns)
@@ -309,10 +327,15 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         cols = (existing.column(c).to_pylist() for c in ("doc_id", "warc_file", "raw_path"))
         from_dumps = {d for d, w, r in zip(*cols, strict=True) if where_now(r) in reread or where_now(w) in reread}
         deletes = sorted(from_dumps - {d.doc_id for d in kept})
+    if stale := now_rejected.keys() & set(existing.column("doc_id").to_pylist()):
+        # unless the table holds a capture newer than the rejected one (an old dump built late)
+        rows = store.read(columns=["doc_id", "fetched_at"])
+        held = dict(zip(rows.column("doc_id").to_pylist(), rows.column("fetched_at").to_pylist(), strict=True))
+        deletes = sorted(set(deletes) | {d for d in stale if now_rejected[d] >= (held.get(d) or "")})
+    if deletes:
         existing = existing.filter(pc.invert(pc.is_in(existing["doc_id"], value_set=pa.array(deletes, pa.string()))))
     write, dups_of_existing, counts = plan_upserts(kept, existing)
     counts["removed"] = len(deletes)
-    counts["documents"] -= len(deletes)
     rejected += dups + dups_of_existing
     index = near_dup_index(store, config)
     gone = index.remove(deletes)

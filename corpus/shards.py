@@ -134,9 +134,13 @@ class ShardCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._file(result.path)
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+        except BaseException:  # a full disk: leave the space as it was
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def clear(self) -> None:
         if self.directory.is_dir():

@@ -7,6 +7,7 @@
 - CrawlStateMiddleware: after redirects and decompression, records each article response in the
   crawl state and tells the spider whether the content is new, changed or the same.
 - BackoffMiddleware: waits before a retry, longer each time (Scrapy's RetryMiddleware does not).
+- RedirectPortMiddleware: refuses a redirect to another port (OffsiteMiddleware checks hosts only).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -143,6 +144,42 @@ class RedirectStateMiddleware(_SpiderStateMiddleware):
             target = urljoin(request.url, location.decode("latin-1")) if location else None
             if target and spider.source.owns(target) and not spider.plan(target, None).fetch:
                 raise AlreadyFetched(f"redirect to {target}, which is already fetched and unchanged")
+        return response
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # not a number, or out of range
+        return None
+
+
+class RedirectPortMiddleware:
+    """OffsiteMiddleware compares host names only, so an allowed host could send the crawler to any
+    of its ports (an admin panel, a database's HTTP interface). A redirect is followed to the port
+    of the request it answers, or to its scheme's default port (the move from http to https)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectPortMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location") if response.status in _REDIRECTS else None
+        if not location:
+            return response
+        target = urlsplit(urljoin(request.url, location.decode("latin-1")))
+        port = _port(target)
+        if port is None or port != _port(urlsplit(request.url)) and port != _DEFAULT_PORTS.get(target.scheme):
+            self.crawler.stats.inc_value("dgsn/redirect_port_refused")
+            log.warning("refused redirect from %s to another port: %s", request.url, target.geturl())
+            raise IgnoreRequest(f"redirect to another port refused: {target.geturl()}")
         return response
 
 

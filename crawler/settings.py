@@ -1,7 +1,7 @@
 """Scrapy settings for the dgsn-corpus crawler. Politeness first: robots.txt obeyed, AutoThrottle,
 at most 2 concurrent requests per domain, an identifying User-Agent with a contact URL, a size
 cap, retries with backoff; allowed domains are enforced on every request, redirects included
-(Scrapy's downloader OffsiteMiddleware)."""
+(Scrapy's downloader OffsiteMiddleware), and a redirect keeps its port (RedirectPortMiddleware)."""
 
 BOT_NAME = "dgsn-corpus"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -25,13 +25,24 @@ RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 60.0
 CONCURRENT_ITEMS = 16  # callbacks yield a handful of items or requests; 100 workers each is waste
 COOKIES_ENABLED = False
+# Extensions a crawler host does not need, off and unloaded: the telnet console, the memory
+# debugger, and RemoteControl (Scrapy 2.19: an HTTP server on localhost that runs Python code
+# sent to it, with its token in a job file under the user's state directory).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+MEMDEBUG_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+}
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CrawlStateMiddleware": 120,
     "crawler.middlewares.BackoffMiddleware": 560,
+    "crawler.middlewares.RedirectPortMiddleware": 605,  # between RedirectMiddleware and RedirectStateMiddleware
     "crawler.middlewares.RedirectStateMiddleware": 610,
     "crawler.middlewares.WarcRecorderMiddleware": 950,
 }

@@ -16,6 +16,10 @@ _ATTR = re.compile(
     rf"([\w-]+)\s*=\s*(?:[{_QUOTES}](.*?)[{_QUOTES}](?=\s+[\w-]+\s*=|\s*/?$)|([^\s{_QUOTES}]+))", re.S
 )
 _TAGS = re.compile(r"<[^>]{0,500}>")
+# What may follow a shortcode's name inside its brackets: nothing, or attributes (at least one
+# "="). Bracketed prose that starts with a name ("[ad hoc]", "[quote unverified]") is not a
+# shortcode, and must not be cut.
+_ATTRS = r"(?:\s+[^\[\]=]*=[^\[\]]*|\s*/?)"
 
 
 def parse_attrs(text: str) -> dict[str, str]:
@@ -57,11 +61,11 @@ class ShortcodeRule:
         names = _names_regex(opts.get("names", []), opts.get("prefixes", []))
         self.render = opts.get("render", "tags")
         if self.render == "tags":
-            self.regex = re.compile(rf"\[/?(?:{names})(?=[\s\]/])[^\[\]]*\]", re.I)
+            self.regex = re.compile(rf"\[/?(?:{names}){_ATTRS}\]", re.I)
         else:
             # [name attrs]inner[/name] or a self-closing [name attrs] with no closing tag.
             self.regex = re.compile(
-                rf"\[({names})(?=[\s\]/])([^\[\]]*)\](?:(.*?)\[/\1\s*\])?", re.I | re.S
+                rf"\[({names})({_ATTRS})\](?:(.*?)\[/\1\s*\])?", re.I | re.S
             )
 
     def replacement(self, match: re.Match[str]) -> str:

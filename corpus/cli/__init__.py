@@ -9,10 +9,12 @@ can retry later). One module per group of commands; `common` holds what they sha
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
 from corpus.cli import build, clean, crawl, inspect
+from corpus.cli.common import no_space_message
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +34,12 @@ for _command in (clean.clean, clean.explain, build.build, build.rebuild, inspect
 
 
 def main() -> None:
-    # No os._exit here any more: the SIGABRT some processes died of at exit came from reading the
-    # table through delta-rs's object store (`to_pyarrow_table`); CorpusStore.read no longer does.
-    cli(prog_name="dgsn-corpus")
+    # No os._exit at the end any more: the SIGABRT some processes died of at exit came from reading
+    # the table through delta-rs's object store (`to_pyarrow_table`); CorpusStore.read no longer does.
+    try:
+        cli(prog_name="dgsn-corpus")
+    except Exception as exc:  # a full disk is one line, like any other failure; anything else is a bug
+        if (message := no_space_message(exc, sys.argv[1:])) is None:
+            raise
+        click.echo(f"dgsn-corpus: error: {message}", err=True)
+        sys.exit(1)

@@ -3,6 +3,7 @@ commands take."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,29 @@ MAX_PROBLEMS_SHOWN = 20
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"dgsn-corpus: error: {message}", err=True)
     sys.exit(code)
+
+
+_NO_SPACE = ("No space left on device", "os error 28")
+# Where a command writes, in the order to name it when the error does not (delta-rs and pickle
+# report a full disk without the file).
+_OUTPUT_OPTIONS = ("--out", "--corpus", "--workdir")
+
+
+def no_space_message(exc: BaseException, argv: list[str]) -> str | None:
+    """The one line for a full disk (an OSError with ENOSPC, or delta-rs's error wrapping it),
+    naming the file, else the output directory of the command; None for any other error."""
+    if not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC or any(m in str(exc) for m in _NO_SPACE)):
+        return None
+    path = getattr(exc, "filename", None)
+    for option in _OUTPUT_OPTIONS:
+        if path:
+            break
+        for i, arg in enumerate(argv):
+            if arg == option and i + 1 < len(argv):
+                path = argv[i + 1]
+            elif arg.startswith(option + "="):
+                path = arg.split("=", 1)[1]
+    return f"no space left on device writing {path or 'the output'}"
 
 
 def print_stats(counts: dict[str, int], problems: Iterable[str], total: int | None = None) -> None:

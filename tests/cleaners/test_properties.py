@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaners import clean_html, clean_text
+from cleaners.unicode import repair
 
 # Lines made of the kinds of noise the rules target, mixed with article-like lines, so the
 # property is exercised where the rules actually fire, not only on random characters.
@@ -55,3 +56,37 @@ def test_clean_is_idempotent_on_arbitrary_text(text: str) -> None:
     once = clean_text(text)
     twice = clean_text(once.text, title=once.title)
     assert (twice.text, twice.title) == (once.text, once.title)
+
+
+# Entities next to markup a rule cuts out: once the markup is gone, a second cleaning must not
+# decode what the first one left ("&amp;" beside "<b>Notice</b>" used to survive the first pass).
+ENTITY_PARTS = st.sampled_from(["&amp;", "&amp;amp;", "&lt;", "&gt;", "&#39;", "&quot;", "<", ">", "<b>", "</b>",
+                                "Notice: x in /a.php on line 3", "[caption]a &amp; b[/caption]", "(MAP)",
+                                "Partager :", "police", "said", " ", "\n", "&", "amp;", ";", "©"])
+
+
+@FAST
+@given(st.lists(ENTITY_PARTS, min_size=1, max_size=12).map("".join))
+def test_clean_is_idempotent_on_entities_beside_markup(text: str) -> None:
+    once = clean_text(text)
+    twice = clean_text(once.text, title=once.title)
+    assert (twice.text, twice.title) == (once.text, once.title)
+
+
+def test_entities_are_decoded_on_a_line_with_markup() -> None:
+    doc = clean_text("<b>Notice</b>: Undefined index: x in /var/www/a.php on line 3 Tom &amp;amp; Jerry &lt;3")
+    assert doc.text == "Tom & Jerry <3"
+    assert clean_text(doc.text).text == doc.text
+
+
+@FAST
+@given(st.text())
+def test_repair_of_repaired_text_changes_nothing(text: str) -> None:
+    once = repair(text)
+    assert repair(once) == once
+
+
+def test_mojibake_after_a_stripped_space_is_repaired_the_same_both_times() -> None:
+    # ftfy reads context: with the no-break space it stops at "Â€", without it goes on to "€"
+    once = clean_text("\xa0Â\x80")
+    assert clean_text(once.text).text == once.text

@@ -100,3 +100,15 @@ def test_wp_posts_and_listing() -> None:
     <a href="https://www.example.ma/4-d.html"><img src="x.jpg"></a></body></html>"""
     found = parse_listing(page, "https://www.example.ma/page/1", lambda u: u.endswith(".html"))
     assert [(f.url, f.title) for f in found] == [("https://www.example.ma/4-d.html", "Interpol")]
+
+
+@pytest.mark.parametrize("padding", [b"<!--" + b"x" * 100_000 + b"-->", b" " * 100_000])
+def test_entity_declarations_after_the_first_64_kb_are_refused_too(padding: bytes) -> None:
+    bomb = (b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+            b'<urlset><url><loc>&lol2;</loc></url></urlset>')
+    with pytest.raises(DiscoveryError, match="entity declarations refused"):
+        parse_sitemap(bomb)
+    # a DTD without entity declarations is read as before
+    kind, (item,) = parse_sitemap(b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE urlset [<!ELEMENT urlset ANY>]>'
+                                  b'<urlset><url><loc>https://www.example.ma/1-a.html</loc></url></urlset>')
+    assert kind == "urlset" and item.url == "https://www.example.ma/1-a.html"
