@@ -41,14 +41,17 @@ class Corpus:
         return f"corpus.open({str(self.path)!r})"
 
     def versions(self) -> list[dict[str, Any]]:
-        """Every commit, oldest first: version, timestamp (UTC, ISO 8601), operation, whether it is
-        a vacuum commit (those change no documents), the releases naming it, its build id, counts
-        and the whole commit metadata a build records (inputs, cleaner version, config hash...)."""
+        """Every commit, oldest first: version, timestamp (UTC, ISO 8601), operation (build, rebuild,
+        vacuum; another writer's commit: its Delta operation), the Delta operation, whether it is a
+        vacuum commit (those change no documents), whether its data files are all still there, the
+        releases naming it, its build id, counts and the whole commit metadata a build records
+        (inputs, cleaner version, config hash...)."""
         names: dict[int, list[str]] = {}
         for name, release in self.store.releases().items():
             names.setdefault(int(release["version"]), []).append(name)
-        return [{"version": v.version, "timestamp": v.timestamp, "operation": v.operation,
-                 "vacuum": v.operation.upper().startswith("VACUUM"), "releases": names.get(v.version, []),
+        readable = set(self.store.readable_versions())
+        return [{"version": v.version, "timestamp": v.timestamp, "operation": v.kind, "delta_operation": v.operation,
+                 "vacuum": v.is_vacuum, "readable": v.version in readable, "releases": names.get(v.version, []),
                  "build_id": v.metadata.get("build_id"), "counts": v.counts, "metadata": v.metadata}
                 for v in self.store.history()]
 

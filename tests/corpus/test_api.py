@@ -85,9 +85,11 @@ def test_vacuum_commits_are_marked(tiny: Path, tmp_path: Path) -> None:
     shutil.copytree(tiny, copy)
     assert CorpusStore(copy).vacuum(retention_hours=0)  # v2 replaced a file only v1 needed
     c = corpus.open(copy)
-    flags = {v["version"]: (v["vacuum"], v["operation"]) for v in c.versions()}
-    assert flags[2] == (False, "MERGE") and all(vacuum == op.startswith("VACUUM") for vacuum, op in flags.values())
-    assert any(vacuum for vacuum, _ in flags.values())
+    flags = {v["version"]: (v["vacuum"], v["operation"], v["delta_operation"]) for v in c.versions()}
+    assert flags[2][:2] == (False, "merge") and all(vacuum == (kind == "vacuum") == delta.startswith("VACUUM")
+                                                   for vacuum, kind, delta in flags.values())
+    assert any(vacuum for vacuum, _, _ in flags.values())
+    assert [v["readable"] for v in c.versions()][:3] == [True, False, True]  # v1 needed the file v2 replaced
     assert c.documents().num_rows == 25 and c.documents("spring").num_rows == 10
 
 
