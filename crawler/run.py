@@ -163,15 +163,17 @@ def crawl(workdir: str | Path, *, sources_file: str | Path | None = None, source
         crawler = process.create_crawler(NewsSpider)
         crawlers[sid] = crawler
         process.crawl(crawler, source=sid, since=since, sources_file=str(sources_file) if sources_file else None)
-    if on_progress is not None:
-        from twisted.internet import task
-
-        def report() -> None:
+    def report() -> None:
+        if on_progress is not None:
             stats = [c.stats.get_stats() if c.stats else {} for c in crawlers.values()]
             on_progress({k: sum(int(st.get(f"dgsn/{k}", 0)) for st in stats) for k in PROGRESS_KEYS})
 
+    if on_progress is not None:
+        from twisted.internet import task
+
         task.LoopingCall(report).start(1.0, now=False)
     process.start()
+    report()  # the totals at the end, however short the crawl
     per_source = {}
     for sid, crawler in crawlers.items():
         stats = crawler.stats.get_stats() if crawler.stats else {}
