@@ -13,7 +13,6 @@ from typing import TextIO
 
 import click
 
-from cleaners.pipeline import clean_items
 from cleaners.readers import InputError, ReadStats, expand_inputs, input_size, iter_items
 from corpus.cli.common import check_cluster, cluster_options, fail, print_stats, quiet_option, source_option
 
@@ -62,6 +61,8 @@ def clean(inputs: tuple[str, ...], fmt: str, out: Path | None, source: str | Non
             if scheduler or workers:
                 docs = _clean_on_cluster(files, stats, scheduler, workers, out, progress)
             else:
+                from cleaners.pipeline import clean_items  # trafilatura loads only when a command cleans
+
                 docs = clean_items(iter_items(_tracked(files, sizes, progress), stats), stats)
             _write_docs(sources.all(docs), sink, fmt, progress, stdin_file)
         except ClusterError as exc:
