@@ -82,3 +82,11 @@ def test_installed_wheel_crawls_builds_and_runs_scrapy_outside_the_repo(installe
                 if record.rec_type == "response":
                     statuses[record.http_headers.get_statuscode()] += 1
     assert statuses["200"] > 0, statuses
+
+
+def test_installed_wheel_runs_the_demo_outside_the_repo(installed: Path, tmp_path: Path) -> None:
+    """`dgsn-corpus demo` reads the bundled sample pages from the installed package."""
+    proc = run([str(installed / "dgsn-corpus"), "demo", "--workdir", "demo-work"], cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "release demo = v1" in proc.stdout and (tmp_path / "demo-work" / "export" / "manifest.json").is_file()
+    assert (tmp_path / "demo-work" / "report.html").is_file()
