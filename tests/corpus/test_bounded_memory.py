@@ -56,6 +56,7 @@ def test_clean_on_bombs_stays_under_500_mb_and_keeps_the_good_documents(bomb_dir
     out = tmp_path / "docs.jsonl"
     peak, proc = _run(tmp_path, "clean", str(bomb_dir), "--out", str(out), "-q")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    print(f"clean on the bombs: peak RSS {peak:.0f} MB")  # pytest -s shows it
     assert peak < PEAK_LIMIT_MB, f"clean peaked at {peak:.0f} MB"
     docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {d["url"] or d["canonical_url"] for d in docs} == GOOD  # the HTML file's URL is its canonical link
@@ -67,6 +68,7 @@ def test_build_on_bombs_stays_under_500_mb_and_commits_the_good_documents(bomb_d
     corpus = tmp_path / "corpus"
     peak, proc = _run(tmp_path, "build", str(bomb_dir), "--corpus", str(corpus), "-q")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    print(f"build on the bombs: peak RSS {peak:.0f} MB")
     assert peak < PEAK_LIMIT_MB, f"build peaked at {peak:.0f} MB"
     assert "skipped:too_large: 4" in proc.stderr
     from corpus.store import CorpusStore
