@@ -95,6 +95,8 @@ def expand_inputs(inputs: Sequence[str | Path], skipped: list[InputPath] | None 
     files: list[InputPath] = []
     found: list[InputPath] = []  # through a directory or a glob
     for raw in inputs:
+        if str(raw) == "-":
+            raise InputError("standard input (-) is read by `clean` only: save it to a file for this command")
         if is_remote(raw):
             files.extend(_expand_remote(str(raw)))
             continue
@@ -123,8 +125,13 @@ def expand_inputs(inputs: Sequence[str | Path], skipped: list[InputPath] | None 
     return list(dict.fromkeys(files))
 
 
+def _is_web(path: InputPath) -> bool:
+    """An http(s) URL: a page, whose address is also the document's URL."""
+    return str(path).split("://", 1)[0].lower() in ("http", "https") and is_remote(path)
+
+
 def _expand_remote(url: str) -> list[str]:
-    if url.split("://", 1)[0].lower() in ("http", "https"):
+    if _is_web(url):
         return [url]  # a page, never a directory to list (fsspec would list the links of an HTML page)
     try:
         import fsspec
@@ -171,7 +178,8 @@ def iter_items(inputs: Iterable[InputPath], stats: ReadStats, max_bytes: int | N
                 if data is None:
                     stats.too_large(path, 0, "file (decompressed)" if is_gzip(path) else "file", cap)
                 else:
-                    yield RawItem(content=data, kind=fmt, raw_path=str(path), raw_format=fmt)
+                    yield RawItem(content=data, kind=fmt, raw_path=str(path), raw_format=fmt,
+                                  url=str(path) if _is_web(path) else None)
         except Exception as exc:  # the readers catch record failures; this is a failure of the file itself
             stats.bad(path, stats.where, f"unreadable: {brief(exc)}")
 

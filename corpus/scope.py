@@ -55,7 +55,7 @@ class ScopeConfig:
                                  for t, terms in (data.get("topics") or {}).items()})
             config.extra_terms  # noqa: B018 (compile now: a bad regex is a configuration error)
         except (OSError, yaml.YAMLError, re.error, TypeError, ValueError, AttributeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from exc  # one line, as every error
         if not 0 < config.near_dup_threshold < 1:
             raise ConfigError(f"{path}: near_dup_threshold must be between 0 and 1")
         return config

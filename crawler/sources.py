@@ -170,7 +170,7 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     except OSError as exc:
         raise SourceError(f"cannot read the sources registry {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise SourceError(f"{path}: not valid YAML: {exc}") from exc
+        raise SourceError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise SourceError(f"{path}: expected a mapping with a 'sources' list")
     out: dict[str, Source] = {}

@@ -14,7 +14,8 @@ from corpus.cli.common import fail, open_store, quiet_option
 @click.argument("doc_id")
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--version", "ref", default=None, help="Version or release (default: latest).")
-@click.option("--raw-bytes", type=int, default=600, show_default=True, help="Bytes of the raw payload shown.")
+@click.option("--raw-bytes", type=click.IntRange(min=0), default=600, show_default=True,
+              help="Bytes of the raw payload shown.")
 def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None:
     """A document, its history across versions, and the raw record it came from."""
     from corpus.provenance import history, read_raw
@@ -200,18 +201,20 @@ def diff(old: str, new: str, corpus_dir: Path, show_id: str | None, as_json: boo
         texts.append(f"{rows[0]['title'] or ''}\n\n{rows[0]['text']}".splitlines() if rows else [])
     if not texts[0] and not texts[1]:
         fail(f"{show_id} is in neither version {a} nor {b}")
-    lines = difflib.unified_diff(texts[0], texts[1], f"{show_id}@v{a}", f"{show_id}@v{b}", lineterm="")
+    lines = list(difflib.unified_diff(texts[0], texts[1], f"{show_id}@v{a}", f"{show_id}@v{b}", lineterm=""))
     if as_json:
         click.echo(json.dumps({"old": a, "new": b, "doc_id": show_id, "in_old": bool(texts[0]),
                                "in_new": bool(texts[1]), "diff": list(lines)}, ensure_ascii=False))
         return
+    if not lines:
+        click.echo(f"{show_id}: the same title and text in version {a} and {b}")
     for line in lines:
         click.echo(line)
 
 
 @click.command()
 @click.option("--corpus", "corpus_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--retention-hours", type=int, default=168, show_default=True,
+@click.option("--retention-hours", type=click.IntRange(min=0), default=168, show_default=True,
               help="Keep what versions younger than this need (released versions are always kept).")
 @click.option("--dry-run", is_flag=True, help="List the files that would be deleted.")
 def vacuum(corpus_dir: Path, retention_hours: int, dry_run: bool) -> None:

@@ -102,7 +102,7 @@ def test_an_html_page_by_url_and_a_dump_on_standard_input(dumps: Path, http_dir:
     proc = cli("clean", "-q", f"{http_dir}/page.html")
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     (doc,) = docs_of(proc.stdout)
-    assert doc["raw_path"] == f"{http_dir}/page.html" and "Interpol" in doc["text"]
+    assert doc["raw_path"] == doc["url"] == f"{http_dir}/page.html" and "Interpol" in doc["text"]
     (warc,) = (dumps / "warc").glob("*.warc.gz")
     for data in (warc.read_bytes(), gzip.compress((dumps / "lines.jsonl").read_bytes())):
         proc = cli("clean", "-q", "-", stdin=data)
@@ -111,6 +111,8 @@ def test_an_html_page_by_url_and_a_dump_on_standard_input(dumps: Path, http_dir:
         assert len(docs) in (2, 3) and {d["raw_path"] for d in docs} == {"-"}
     proc = cli("clean", "-", "-", stdin=b"")
     assert proc.returncode == 2 and proc.stderr.decode().count("\n") == 1
+    proc = cli("build", "-", "--corpus", dumps / "c", stdin=b"")
+    assert proc.returncode == 2 and b"read by `clean` only" in proc.stderr and proc.stderr.decode().count("\n") == 1
 
 
 def test_build_skips_and_counts_a_running_crawls_open_files(dumps: Path, tmp_path: Path) -> None:
