@@ -110,3 +110,15 @@ def copy_project(dest: Path) -> Path:
         else:
             shutil.copy2(src, dest / name)
     return dest
+
+
+def package_data_files() -> set[str]:
+    """Every non-Python file of the three packages (sources.yaml, the rules, the sample pages with
+    their manifest, robots.txt files and the windows-1256 page): what a wheel or egg must ship."""
+    data = {p.relative_to(REPO).as_posix() for pkg in ("crawler", "cleaners", "corpus")
+            for p in (REPO / pkg).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+            and "__pycache__" not in p.parts}
+    assert {"crawler/sources.yaml", "crawler/sample_outlets/pages/manifest.yaml",
+            "crawler/sample_outlets/pages/7news-en/robots.txt", "cleaners/rules/chrome.yaml"} <= data
+    assert any(n.endswith(".cp1256.html") for n in data)
+    return data

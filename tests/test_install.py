@@ -18,7 +18,7 @@ import yaml
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import CLEAN_ENV as ENV
-from tests.helpers import REPO
+from tests.helpers import package_data_files
 
 FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=0", "--set", "RETRY_BACKOFF_BASE=0.1"]
 
@@ -31,11 +31,7 @@ def test_wheel_ships_every_data_file_and_the_entry_points(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         (entry_points,) = [z.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt")]
-    data = {p.relative_to(REPO).as_posix() for pkg in ("crawler", "cleaners", "corpus")
-            for p in (REPO / pkg).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
-    assert {"crawler/sources.yaml", "crawler/sample_outlets/pages/manifest.yaml",
-            "crawler/sample_outlets/pages/7news-en/robots.txt", "cleaners/rules/chrome.yaml"} <= data
-    assert any(n.endswith(".cp1256.html") for n in data)
+    data = package_data_files()
     assert data <= names, sorted(data - names)
     assert not any(n.startswith("tests/") for n in names)
     assert "dgsn-corpus = corpus.cli:main" in entry_points and "settings = crawler.settings" in entry_points

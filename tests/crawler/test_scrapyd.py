@@ -21,7 +21,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.sample_outlets.server import SampleOutlets
-from tests.helpers import REPO, copy_project
+from tests.helpers import copy_project, package_data_files
 
 PROJECT = "dgsn_corpus"  # scrapy.cfg [deploy] project
 DEPLOY = [sys.executable, "-m", "scrapyd_client.deploy"]  # scrapyd-deploy
@@ -109,13 +109,8 @@ def test_egg_ships_the_registry_rules_pages_and_scrapy_entry_point(egg: Path) ->
     with zipfile.ZipFile(egg) as z:
         names = set(z.namelist())
         entry_points = z.read("EGG-INFO/entry_points.txt").decode()
-    # every data file the packages read at run time (sources.yaml, rules, sample pages and their
-    # manifest, robots.txt and windows-1256 page) is in the egg
-    data = {p.relative_to(REPO).as_posix() for pkg in ("crawler", "cleaners", "corpus")
-            for p in (REPO / pkg).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
-    assert {"crawler/sources.yaml", "crawler/sample_outlets/pages/manifest.yaml",
-            "crawler/sample_outlets/pages/7news-en/robots.txt", "cleaners/rules/chrome.yaml"} <= data
-    assert any(n.endswith(".cp1256.html") for n in data)
+    # every data file the packages read at run time is in the egg
+    data = package_data_files()
     assert data <= names, sorted(data - names)
     assert "crawler/spiders/news.py" in names and not any(n.startswith("tests/") for n in names)
     # scrapyd finds the settings module through this entry point (without it: AttributeError on the server)
