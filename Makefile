@@ -20,9 +20,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/dgsn-corpus demo --workdir demo-work
 
-# The Debian programs the tests run for real (Chromium, redis-server), installed when missing.
+# The Debian programs the tests run for real, installed with apt-get when missing (as root, or
+# through sudo): chromium (the report's browser test), redis-server (the shared crawl frontier).
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 system-packages:
-	bash scripts/system-packages.sh
+	@missing=""; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing the Debian packages the tests run:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
