@@ -13,12 +13,9 @@ the ground truth, for our metadata reader and trafilatura's.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import re
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,30 +23,12 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cleaners import clean_html  # noqa: E402
-
-_WORD = re.compile(r"\w+")
-
-
-def prf(pred: str, gold: str) -> tuple[float, float, float]:
-    p, g = Counter(_WORD.findall(pred.lower())), Counter(_WORD.findall(gold.lower()))
-    if not g:
-        return (1.0, 1.0, 1.0) if not p else (0.0, 0.0, 0.0)
-    if not p:
-        return 0.0, 0.0, 0.0
-    overlap = sum((p & g).values())
-    precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    f1 = 2 * precision * recall / (precision + recall) if overlap else 0.0
-    return precision, recall, f1
+from cleaners.models import devsets  # noqa: E402
+from cleaners.models.devsets import prf  # noqa: E402
 
 
-def load(folder: Path, limit: int | None) -> list[tuple[str, str | None, dict]]:
-    pages = []
-    for path in sorted((folder / "html").glob("*.html.gz"))[:limit]:
-        stem = path.name.split(".")[0]
-        truth = json.loads((folder / "ground-truth" / f"{stem}.json").read_text(encoding="utf-8"))
-        html = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-        pages.append((html, truth.get("url"), truth["ground_truth"]))
-    return pages
+def load(folder: Path, limit: int | None, part: str = "all") -> list[tuple[str, str | None, dict]]:
+    return [(p.html, p.url, p.truth) for p in devsets.load(folder, part, limit)]
 
 
 def score(name: str, outputs: list[str], seconds: float, pages: list) -> dict[str, float]:
@@ -78,7 +57,7 @@ def run(extractors: dict[str, Callable[[str, str | None], str]], pages: list) ->
 
 
 def _norm(s: str | None) -> str:
-    return " ".join(_WORD.findall((s or "").lower()))
+    return " ".join(re.findall(r"\w+", (s or "").lower()))
 
 
 def metadata_matches(pages: list) -> None:
@@ -116,15 +95,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--part", choices=devsets.PARTS, default="all",
+                    help="Part of the fixed split by site (cleaners/models/devsets.py): heldout is what no model "
+                         "trained on.")
     ap.add_argument("--metadata", action="store_true", help="Also score title, author and date.")
     args = ap.parse_args()
-    pages = load(args.folder, args.limit)
+    pages = load(args.folder, args.limit, args.part)
     if args.metadata:
         metadata_matches(pages)
     clean_html(pages[0][0])  # load rules and the language model outside the timing
     bare, ours = run({"trafilatura": lambda h, u: trafilatura.extract(h, url=u, include_comments=False),
                       "dgsn-corpus": lambda h, u: clean_html(h, url=u).text}, pages)
-    print(f"{len(pages)} pages from {args.folder}")
+    print(f"{len(pages)} pages from {args.folder} (part {args.part})")
     for r in (bare, ours):
         print(f"{r['name']:<12} P {r['precision']:.4f}  R {r['recall']:.4f}  F1 {r['f1']:.4f}  "
               f"leak {r['leakage']:.3%}  {r['docs_per_s']:.1f} docs/s")
