@@ -135,18 +135,19 @@ def plan_upserts(docs: list[Document], existing: pa.Table) -> tuple[list[Documen
 
 
 def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
-    """The index saved with the current version, or one rebuilt from the table."""
+    """The index saved with the current version, or one rebuilt from the table (its clusters as
+    the table has them)."""
     version = store.latest_build_version()  # a vacuum's commits after it change no row
     if version is None:
         return NearDupIndex(config.near_dup_threshold)
     index = NearDupIndex.load(store.path, version, config.near_dup_threshold)
     if index is None:
         log.warning("no near-duplicate index for version %s: rebuilding it from the table", version)
-        index = NearDupIndex(config.near_dup_threshold)
-        table = store.read(version, columns=["doc_id", "text", "credits", "published_at"])
-        index.add(zip(table.column("doc_id").to_pylist(), table.column("text").to_pylist(),
-                      (bool(c) for c in table.column("credits").to_pylist()),
-                      table.column("published_at").to_pylist(), strict=True))
+        table = store.read(version, columns=["doc_id", "text", "credits", "published_at", "near_dup_cluster"])
+        index = NearDupIndex.restore(config.near_dup_threshold, zip(
+            table.column("doc_id").to_pylist(), table.column("text").to_pylist(),
+            (bool(c) for c in table.column("credits").to_pylist()), table.column("published_at").to_pylist(),
+            table.column("near_dup_cluster").to_pylist(), strict=True))
     return index
 
 

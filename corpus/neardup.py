@@ -1,42 +1,63 @@
 """Near-duplicate clusters: the same story syndicated across outlets (a wire copy with a different
 lead line, an outlet tagline, small edits). MinHash over word 5-gram shingles of the folded text,
-LSH for candidates, the estimated Jaccard to confirm.
+banded LSH for candidates, the estimated Jaccard to confirm.
 
 Every member stays in the corpus; `near_dup_cluster` names the cluster (the doc_id of its first
 member) and exactly one member per cluster is `is_canonical`: the original source when the others
 credit a wire agency, else the earliest published. A document in no cluster has no cluster id and
 is canonical.
 
-The index (LSH tables, signatures, members) is saved beside the table as `_neardup/v{N}.pkl` after
-version N commits, so a build compares its documents with every earlier version without
-recomputing them. A missing index (a build killed between its commit and the save) is rebuilt
-from the table.
+Signatures: rensa's R-MinHash (Rust) over 64-bit 5-gram hashes that numpy combines from rensa's word
+hashes, a batch at a time: benchmarks/minhash.py measures it against datasketch and a numpy MinHash
+(the same clusters on the syndication set, many times the speed).
+
+The index lives beside the table in `_neardup/`: a base file (every member: signature, cluster,
+rank) and one segment per later version (its new or changed members and its removals), listed with
+their sizes and SHA-256 in `manifest.json`. A build appends a segment and rewrites only the small
+manifest (each file written to a temporary name, then renamed); past MAX_SEGMENTS segments, or once
+they outweigh the base, they are compacted into a new base. An index that does not match the
+table's latest build version, or whose manifest or any file is missing, truncated or altered, is
+rebuilt from the table: signatures from the text, clusters from the table's own `near_dup_cluster`
+column, so a rebuild changes no document's cluster.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import itertools
+import json
 import logging
 import os
-import pickle
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
+from rensa import RMinHash
 
 from cleaners.topics import fold
 
 log = logging.getLogger(__name__)
 
 NUM_PERM = 128
-SCHEME = "affine32"  # datasketch's: 32-bit hash values, so a signature is 512 bytes
+SEED = 1
 SHINGLE_WORDS = 5
 SHINGLE_CHARS = 100_000  # ~15,000 words: many times a long article, a few MB of shingles at most
+SIGNATURE_BATCH = 256  # documents per rensa call: large enough to amortise the calls, small in memory
 INDEX_DIR = "_neardup"  # a leading underscore: Delta's vacuum leaves it alone
-KEEP_INDEXES = 2
+MANIFEST = "manifest.json"
+FORMAT = 2
+MAX_SEGMENTS = 16
+# Signatures are comparable only with the same shingling and sketch: a manifest of another makes a rebuild.
+ALGORITHM = (f"rensa-{importlib.metadata.version('rensa')}-r{RMinHash.ALGORITHM_VERSION}-seed{SEED}-perm{NUM_PERM}"
+             f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-mix1")
 _WORD = re.compile(r"\w+")
+_U64 = np.uint64
+_GRAM_MUL = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                      0xFF51AFD7ED558CCD], np.uint64)[:SHINGLE_WORDS]
 
 
 @dataclass
@@ -49,80 +70,264 @@ class Member:
         return self.credited, self.published_at or "9999", doc_id
 
 
+class IndexError_(Exception):
+    """An index file that cannot be used (missing, truncated, altered, of another format)."""
+
+
+def words(text: str) -> list[str]:
+    """The words shingled: only the first SHINGLE_CHARS characters (a shingle list costs about 200
+    bytes per character of text, and a story's copies share their opening anyway)."""
+    return _WORD.findall(fold(text[:SHINGLE_CHARS]))
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: the linear 5-gram combination becomes a well-spread hash."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every text's word 5-grams (a text of five words or fewer: one shingle of
+    them all), flat, with row offsets (len(texts) + 1). Words are hashed once each (rensa, in Rust)
+    and combined into 5-grams by numpy over the whole batch: no Python string per shingle."""
+    word_lists = [words(t) or [""] for t in texts]  # no words: one constant shingle
+    counts = np.fromiter(map(len, word_lists), np.int64, len(word_lists))
+    n = int(counts.sum())
+    flat = np.fromiter(itertools.chain.from_iterable(RMinHash.hash_token_sets(word_lists)), np.uint64, n)
+    idx = np.arange(n)
+    end_of = np.repeat(np.cumsum(counts), counts)  # for each word: where its text's words end
+    grams = np.zeros(n, np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(SHINGLE_WORDS):
+            part = np.zeros(n, np.uint64)
+            part[:n - j] = flat[j:]
+            part[idx + j >= end_of] = 0  # no word of the next text
+            grams += _mix(part ^ _U64(j)) * _GRAM_MUL[j]
+    pos = idx - (end_of - np.repeat(counts, counts))
+    size = np.repeat(counts, counts)
+    keep = (pos + SHINGLE_WORDS <= size) | ((pos == 0) & (size < SHINGLE_WORDS))
+    offsets = np.zeros(len(texts) + 1, np.uint64)
+    offsets[1:] = np.cumsum(np.maximum(counts - SHINGLE_WORDS + 1, 1))
+    return _mix(grams[keep]), offsets
+
+
+def signatures(texts: Sequence[str]) -> np.ndarray:
+    """MinHash signatures (len(texts) x NUM_PERM, uint32) of the texts' word 5-grams."""
+    out = np.empty((len(texts), NUM_PERM), np.uint32)
+    for lo in range(0, len(texts), SIGNATURE_BATCH):
+        flat, offsets = shingle_hashes(texts[lo:lo + SIGNATURE_BATCH])
+        rows = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, NUM_PERM, SEED).to_rows()
+        out[lo:lo + len(rows)] = rows
+    return out
+
+
 def signature(text: str) -> np.ndarray:
-    """MinHash of the text's word 5-grams. Only the first SHINGLE_CHARS characters are shingled: a
-    shingle list costs about 200 bytes per character of text, and a story's copies share their
-    opening anyway; the rest would change the estimate for pages far longer than any article only."""
-    words = _WORD.findall(fold(text[:SHINGLE_CHARS]))
-    if len(words) <= SHINGLE_WORDS:
-        grams = [" ".join(words)]
-    else:
-        grams = [" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)]
-    m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    m.update_batch([g.encode("utf-8") for g in grams])
-    return m.hashvalues.astype(np.uint32, copy=False)
+    return signatures([text])[0]
 
 
-def _minhash(sig: np.ndarray) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=sig, scheme=SCHEME)
+_BAND_MUL = _mix(np.arange(1, NUM_PERM + 1, dtype=np.uint64))
+
+
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band of each signature (n x bands): a document is a candidate for another
+    when a band's key is the same (an accidental collision only costs a Jaccard check)."""
+    part = sigs[:, :bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
+    with np.errstate(over="ignore"):
+        keys = (part * _BAND_MUL[:rows]).sum(axis=2, dtype=np.uint64)
+        return _mix(keys ^ (np.arange(bands, dtype=np.uint64) << _U64(56)))
+
+
+@dataclass
+class _Entry:
+    name: str
+    version: int
+    size: int
+    sha256: str
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - a callable taking the open file
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, say: no half-written file is left to load
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _strings(values: Iterable[str]) -> np.ndarray:
+    return np.array([v.encode("utf-8") for v in values], dtype=np.bytes_).reshape(-1)
+
+
+def _unstrings(arr: np.ndarray) -> list[str]:
+    return [v.decode("utf-8") for v in arr.tolist()]
 
 
 class NearDupIndex:
     def __init__(self, threshold: float):
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self.bands, self.rows = _optimal_param(threshold, NUM_PERM, 0.5, 0.5)
         self.signatures: dict[str, np.ndarray] = {}
         self.members: dict[str, Member] = {}
         self.clusters: dict[str, set[str]] = {}
+        self._buckets: dict[int, set[str]] = {}
+        # what changed since the index was loaded or saved: the next segment
+        self._upserted: set[str] = set()
+        self._removed: set[str] = set()
+        self._version: int | None = None  # the version the files on disk hold (None: none)
+        self._base: _Entry | None = None
+        self._segments: list[_Entry] = []
 
     # -- persistence ----------------------------------------------------------------------------
     @staticmethod
-    def path_for(corpus_dir: Path, version: int) -> Path:
-        return Path(corpus_dir) / INDEX_DIR / f"v{version}.pkl"
+    def dir_for(corpus_dir: Path) -> Path:
+        return Path(corpus_dir) / INDEX_DIR
 
     @classmethod
     def load(cls, corpus_dir: Path, version: int, threshold: float) -> NearDupIndex | None:
-        path = cls.path_for(corpus_dir, version)
-        if not path.exists():
-            return None
+        """The index saved with `version`, or None (logged) when it is missing, damaged, of another
+        version or another algorithm: the caller rebuilds it from the table."""
+        folder = cls.dir_for(corpus_dir)
         try:
-            with open(path, "rb") as fh:
-                index = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
-            log.warning("unreadable near-duplicate index %s (%s): rebuilding it", path, exc)
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT or manifest.get("algorithm") != ALGORITHM:
+                raise IndexError_(f"format {manifest.get('format')}, {manifest.get('algorithm')}")
+            if manifest.get("version") != version:
+                raise IndexError_(f"it holds version {manifest.get('version')}, the table is at {version}")
+            base = _Entry(**manifest["base"])
+            segments = [_Entry(**s) for s in manifest["segments"]]
+            index = cls(threshold)
+            for entry in [base, *segments]:
+                index._apply(cls._read(folder, entry))
+        except FileNotFoundError as exc:
+            log.warning("near-duplicate index: %s is missing", exc.filename)
             return None
-        if not isinstance(index, cls) or index.threshold != threshold:
+        except (OSError, ValueError, KeyError, TypeError, IndexError_) as exc:
+            log.warning("near-duplicate index in %s unusable (%s: %s)", folder, type(exc).__name__, exc)
             return None
+        index._version, index._base, index._segments = version, base, segments
+        index._upserted, index._removed = set(), set()
         return index
 
+    @staticmethod
+    def _read(folder: Path, entry: _Entry) -> dict[str, np.ndarray]:
+        path = folder / entry.name
+        if path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
+            raise IndexError_(f"{entry.name} is truncated or altered (size or SHA-256 differs from the manifest)")
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+
+    def _apply(self, data: dict[str, np.ndarray]) -> None:
+        for doc_id in _unstrings(data["removed"]):
+            self._remove(doc_id)
+        sigs = data["signatures"]
+        if sigs.shape[1:] != (NUM_PERM,) or sigs.dtype != np.uint32:
+            raise IndexError_(f"signatures of shape {sigs.shape} and type {sigs.dtype}")
+        keys = _band_keys(sigs, self.bands, self.rows)
+        rows = zip(_unstrings(data["doc_ids"]), sigs, keys, _unstrings(data["clusters"]), data["credited"].tolist(),
+                   _unstrings(data["published_at"]), strict=True)
+        for doc_id, sig, key, cluster, credited, published_at in rows:
+            self._remove(doc_id)
+            self._place(doc_id, sig, key, Member(cluster, bool(credited), published_at))
+
+    def _arrays(self, doc_ids: list[str], removed: list[str]) -> dict[str, np.ndarray]:
+        members = [self.members[d] for d in doc_ids]
+        return {"doc_ids": _strings(doc_ids), "removed": _strings(removed),
+                "signatures": (np.stack([self.signatures[d] for d in doc_ids]) if doc_ids
+                               else np.empty((0, NUM_PERM), np.uint32)),
+                "clusters": _strings(m.cluster for m in members),
+                "credited": np.array([m.credited for m in members], bool),
+                "published_at": _strings(m.published_at for m in members)}
+
+    def _write(self, folder: Path, name: str, version: int, arrays: dict[str, np.ndarray]) -> _Entry:
+        path = folder / name
+        _write_atomic(path, lambda fh: np.savez(fh, **arrays))
+        return _Entry(name, version, path.stat().st_size, _sha256(path))
+
     def save(self, corpus_dir: Path, version: int) -> Path:
-        path = self.path_for(corpus_dir, version)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:  # a full disk, say: no half-written index is left to load
-            tmp.unlink(missing_ok=True)
-            raise
-        for old in sorted(path.parent.glob("v*.pkl"), key=lambda p: int(p.stem[1:]))[:-KEEP_INDEXES]:
-            old.unlink(missing_ok=True)
+        """Record `version`: a new segment with what changed since the index was loaded or last
+        saved (earlier files are not rewritten), or a new base when there is none to extend or the
+        segments grew too many or too large. Returns the manifest."""
+        folder = self.dir_for(corpus_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        base, segments = self._base, list(self._segments)
+        if base is not None and self._version is not None and version > self._version:
+            upserted = sorted(d for d in self._upserted if d in self.members)
+            segments.append(self._write(folder, f"seg-v{version}.npz", version,
+                                        self._arrays(upserted, sorted(self._removed))))
+            if len(segments) > MAX_SEGMENTS or sum(s.size for s in segments) > base.size:
+                log.info("near-duplicate index: compacting %d segments into a new base", len(segments))
+                base = None
+        if base is None or self._version is None or version <= self._version:
+            base = self._write(folder, f"base-v{version}.npz", version, self._arrays(sorted(self.members), []))
+            segments = []
+        manifest = {"format": FORMAT, "algorithm": ALGORITHM, "version": version,
+                    "base": vars(base), "segments": [vars(s) for s in segments]}
+        path = folder / MANIFEST
+        _write_atomic(path, lambda fh: fh.write(json.dumps(manifest, indent=1).encode("utf-8")))
+        self._version, self._base, self._segments = version, base, segments
+        self._upserted, self._removed = set(), set()
+        keep = {MANIFEST, base.name, *(s.name for s in segments)}
+        for old in folder.iterdir():  # files of replaced bases, of older formats, of builds that died
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
         return path
 
+    @classmethod
+    def restore(cls, threshold: float, rows: Iterable[tuple[str, str, bool, str, str | None]]) -> NearDupIndex:
+        """An index rebuilt from the table's (doc_id, text, credited, published_at, near_dup_cluster)
+        rows: signatures from the text, clusters as the table has them (a lost index changes no
+        document's cluster)."""
+        index = cls(threshold)
+        rows = list(rows)
+        named = {c for *_, c in rows if c is not None}
+        for lo in range(0, len(rows), SIGNATURE_BATCH * 4):
+            part = rows[lo:lo + SIGNATURE_BATCH * 4]
+            sigs = signatures([r[1] for r in part])
+            keys = _band_keys(sigs, index.bands, index.rows)
+            for (doc_id, _, credited, published_at, cluster), sig, key in zip(part, sigs, keys, strict=True):
+                if cluster is None:  # alone: named after itself, unless a cluster already has that name
+                    cluster = doc_id if doc_id not in named else f"{doc_id}~{len(rows)}"
+                index._place(doc_id, sig, key, Member(cluster, bool(credited), published_at or ""))
+        return index
+
     # -- clustering -----------------------------------------------------------------------------
+    def _place(self, doc_id: str, sig: np.ndarray, keys: np.ndarray, member: Member) -> None:
+        self.signatures[doc_id] = sig
+        self.members[doc_id] = member
+        self.clusters.setdefault(member.cluster, set()).add(doc_id)
+        for k in keys.tolist():
+            self._buckets.setdefault(k, set()).add(doc_id)
+
     def _remove(self, doc_id: str) -> str | None:
         member = self.members.pop(doc_id, None)
         if member is None:
             return None
-        self.lsh.remove(doc_id)
-        del self.signatures[doc_id]
+        sig = self.signatures.pop(doc_id)
+        for k in _band_keys(sig[None], self.bands, self.rows)[0].tolist():
+            bucket = self._buckets[k]
+            bucket.discard(doc_id)
+            if not bucket:
+                del self._buckets[k]
         cluster = self.clusters[member.cluster]
         cluster.discard(doc_id)
         if not cluster:
             del self.clusters[member.cluster]
+        self._upserted.discard(doc_id)
+        self._removed.add(doc_id)
         return member.cluster
 
     def remove(self, doc_ids: Iterable[str]) -> set[str]:
@@ -134,26 +339,28 @@ class NearDupIndex:
         """Add (doc_id, text, credited, published_at) documents, each to the cluster of its most
         similar indexed document, or to a new cluster; a doc_id already indexed (a changed
         document) is re-placed. Returns the clusters whose membership changed."""
-        touched: set[str] = set()
         batch = sorted(docs, key=lambda d: (d[2], d[3] or "9999", d[0]))
-        for doc_id, text, credited, published_at in batch:
+        sigs = signatures([d[1] for d in batch])
+        return self._add_signed([(d[0], sig, d[2], d[3]) for d, sig in zip(batch, sigs, strict=True)])
+
+    def _add_signed(self, batch: list[tuple[str, np.ndarray, bool, str]]) -> set[str]:
+        touched: set[str] = set()
+        keys = _band_keys(np.stack([b[1] for b in batch]), self.bands, self.rows) if batch else []
+        for (doc_id, sig, credited, published_at), key in zip(batch, keys, strict=True):
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
-            sig = signature(text)
-            mh = _minhash(sig)
-            best, best_j = None, self.threshold
-            for cand in self.lsh.query(mh):
+            candidates = set().union(*(self._buckets.get(k, ()) for k in key.tolist()))
+            best, best_j = None, -1.0
+            for cand in sorted(candidates):  # the most similar; of equals, the smallest doc_id
                 j = float(np.count_nonzero(self.signatures[cand] == sig)) / NUM_PERM
-                if j >= best_j:
+                if j >= self.threshold and j > best_j:
                     best, best_j = cand, j
             if best is not None:
                 cluster = self.members[best].cluster
             else:  # a new cluster is named after its first member (unless a cluster has that name)
                 cluster = doc_id if doc_id not in self.clusters else f"{doc_id}~{len(self.members)}"
-            self.lsh.insert(doc_id, mh)
-            self.signatures[doc_id] = sig
-            self.members[doc_id] = Member(cluster, credited, published_at or "")
-            self.clusters.setdefault(cluster, set()).add(doc_id)
+            self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""))
+            self._upserted.add(doc_id)
             touched.add(cluster)
         return {c for c in touched if c in self.clusters}
 

@@ -148,7 +148,8 @@ def test_clusters_span_builds_and_the_original_becomes_canonical(tmp_path: Path)
     sizes = sorted(len(v) for v in clusters.values())
     assert sizes == [1, 3], "the second copy of story 1 joins its cluster; story 2 stands alone"
     assert all(sum(r["is_canonical"] for r in members) == 1 for members in clusters.values())
-    assert (corpus / INDEX_DIR / f"v{store.latest_version()}.pkl").exists()
+    index = NearDupIndex.load(corpus, store.latest_version(), 0.5)
+    assert index is not None and len(index.members) == 4
 
 
 def test_releases_diff_and_vacuum_keep_released_versions(tmp_path: Path) -> None:

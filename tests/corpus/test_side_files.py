@@ -39,7 +39,7 @@ def test_build_whose_index_save_fails_exits_0_and_the_next_build_rebuilds_the_in
     proc = cli("build", second, "--corpus", corpus, "-q")
     assert proc.returncode == 0, proc.stderr
     assert "no near-duplicate index for version 0: rebuilding it from the table" in proc.stderr
-    assert sorted(p.name for p in (corpus / INDEX_DIR).iterdir()) == ["v1.pkl"]
+    assert sorted(p.name for p in (corpus / INDEX_DIR).iterdir()) == ["base-v1.npz", "manifest.json"]
     index = NearDupIndex.load(corpus, 1, 0.5)
     assert index is not None and len(index.members) == 4  # the rebuilt documents and the new one
 
