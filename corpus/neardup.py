@@ -23,14 +23,15 @@ column, so a rebuild changes no document's cluster.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
-import itertools
 import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,16 +47,17 @@ NUM_PERM = 128
 SEED = 1
 SHINGLE_WORDS = 5
 SHINGLE_CHARS = 100_000  # ~15,000 words: many times a long article, a few MB of shingles at most
-SIGNATURE_BATCH = 256  # documents per rensa call: large enough to amortise the calls, small in memory
+RESTORE_BATCH = 1024  # rows of the table read back into the index at a time
 INDEX_DIR = "_neardup"  # a leading underscore: Delta's vacuum leaves it alone
 MANIFEST = "manifest.json"
 FORMAT = 2
 MAX_SEGMENTS = 16
 # Signatures are comparable only with the same shingling and sketch: a manifest of another makes a rebuild.
 ALGORITHM = (f"rensa-{importlib.metadata.version('rensa')}-r{RMinHash.ALGORITHM_VERSION}-seed{SEED}-perm{NUM_PERM}"
-             f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-mix1")
+             f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-unicode{unicodedata.unidata_version}-2")
 _WORD = re.compile(r"\w+")
 _U64 = np.uint64
+_EMPTY_WORD = 0x2545F4914F6CDD1D
 _GRAM_MUL = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
                       0xFF51AFD7ED558CCD], np.uint64)[:SHINGLE_WORDS]
 
@@ -75,51 +77,135 @@ class IndexError_(Exception):
 
 
 def words(text: str) -> list[str]:
-    """The words shingled: only the first SHINGLE_CHARS characters (a shingle list costs about 200
-    bytes per character of text, and a story's copies share their opening anyway)."""
+    """The words shingled, as the regex reads them (the vectorised `_word_hashes` splits the same
+    words; the tests hold the two together)."""
     return _WORD.findall(fold(text[:SHINGLE_CHARS]))
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: the linear 5-gram combination becomes a well-spread hash."""
+    """splitmix64's finaliser: linear combinations become well-spread hashes."""
     with np.errstate(over="ignore"):
         z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
     return z ^ (z >> _U64(31))
 
 
+@functools.cache
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For each code point of the Basic Multilingual Plane, a random 64-bit value for what `fold`
+    makes of it (0: nothing, a combining mark or a tatweel; the code point itself when it expands
+    to several characters, ß or a ligature), and whether that is a word character (regex \\w:
+    alphanumeric or '_'). Surrogates, U+FFFF and every code point beyond the BMP separate words.
+    One `fold` of all of them, NUL-separated (NUL is a starter: nothing composes across it)."""
+    chars = "\0".join(chr(cp) if not 0xD800 <= cp < 0xE000 else " " for cp in range(1, 0xFFFF))
+    mapped = np.arange(0x10000, dtype=np.uint64)
+    word = np.zeros(0x10000, bool)
+    for cp, folded in enumerate(fold(chars).split("\0"), start=1):
+        if not folded:
+            mapped[cp] = 0
+        elif len(folded) == 1:
+            mapped[cp] = ord(folded)
+        if mapped[cp]:
+            c = chr(mapped[cp])
+            word[cp] = c.isalnum() or c == "_"
+    word[0xD800:0xE000] = word[0] = word[0xFFFF] = False
+    mapped[0xD800:0xE000] = mapped[0] = mapped[0xFFFF] = 0x20
+    value = _mix(mapped + _U64(0x632BE59BD9B4E019))
+    value[mapped == 0] = 0
+    return value, word
+
+
+_P = 0x100000001B3
+_CHUNK_CHARS = 1 << 20  # characters hashed per numpy pass (about 40 bytes each at the peak)
+
+
+@functools.cache
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """P^i and P^-i modulo 2^64 (P odd, so invertible) for the polynomial prefix hash."""
+    n = _CHUNK_CHARS + SHINGLE_CHARS + 2
+    with np.errstate(over="ignore"):
+        pw = np.empty(n, np.uint64)
+        pw[0] = 1
+        pw[1:] = np.cumprod(np.full(n - 1, _P, np.uint64), dtype=np.uint64)
+        ipw = np.empty(n, np.uint64)
+        ipw[0] = 1
+        ipw[1:] = np.cumprod(np.full(n - 1, pow(_P, -1, 1 << 64), np.uint64), dtype=np.uint64)
+    return pw, ipw
+
+
+def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of the folded words of each text (a text without words: one constant word),
+    flat, and the number per text. One numpy pass over all the texts' code points: lookup tables
+    fold them (as `fold` would) and mark word characters, a polynomial prefix hash gives every
+    word run its hash. No Python object per word."""
+    capped = [t[:SHINGLE_CHARS] for t in texts]
+    lengths = np.fromiter(map(len, capped), np.int64, len(capped))
+    starts = np.zeros(len(capped), np.int64)
+    starts[1:] = np.cumsum(lengths + 1)[:-1]  # one space between texts: no word spans two
+    cps = np.minimum(np.frombuffer(" ".join(capped).encode("utf-32-le", "surrogatepass"), np.uint32), 0xFFFF)
+    value, word = _char_tables()
+    vals, isword, at = value[cps], word[cps], None
+    if not vals.all():  # combining marks or tatweels: they go, as in fold (é written e + U+0301 is é)
+        at = np.flatnonzero(vals)
+        vals, isword = vals[at], isword[at]
+    edges = np.diff(isword.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    w_start, w_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    pw, ipw = _powers()
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(vals) + 1, np.uint64)
+        np.cumsum(vals * pw[:len(vals)], dtype=np.uint64, out=prefix[1:])
+        hashes = _mix((prefix[w_end] - prefix[w_start]) * ipw[w_start] + (w_end - w_start).astype(np.uint64))
+    text_of = np.searchsorted(starts, w_start if at is None else at[w_start], side="right") - 1
+    found = np.bincount(text_of, minlength=len(capped))
+    counts = np.maximum(found, 1)
+    out = np.full(int(counts.sum()), _EMPTY_WORD, np.uint64)
+    empty_before = np.cumsum(found == 0) - (found == 0)
+    out[np.arange(len(hashes)) + empty_before[text_of]] = hashes
+    return out, counts
+
+
 def shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hashes of every text's word 5-grams (a text of five words or fewer: one shingle of
-    them all), flat, with row offsets (len(texts) + 1). Words are hashed once each (rensa, in Rust)
-    and combined into 5-grams by numpy over the whole batch: no Python string per shingle."""
-    word_lists = [words(t) or [""] for t in texts]  # no words: one constant shingle
-    counts = np.fromiter(map(len, word_lists), np.int64, len(word_lists))
-    n = int(counts.sum())
-    flat = np.fromiter(itertools.chain.from_iterable(RMinHash.hash_token_sets(word_lists)), np.uint64, n)
-    idx = np.arange(n)
-    end_of = np.repeat(np.cumsum(counts), counts)  # for each word: where its text's words end
-    grams = np.zeros(n, np.uint64)
+    them all), flat, with row offsets (len(texts) + 1). At most _CHUNK_CHARS characters: see `chunks`."""
+    flat, counts = _word_hashes(texts)
+    n = len(flat)
+    padded = np.zeros(n + SHINGLE_WORDS, np.uint64)
+    padded[:n] = flat
+    first = np.cumsum(counts) - counts  # each text's first word
     with np.errstate(over="ignore"):
-        for j in range(SHINGLE_WORDS):
-            part = np.zeros(n, np.uint64)
-            part[:n - j] = flat[j:]
-            part[idx + j >= end_of] = 0  # no word of the next text
-            grams += _mix(part ^ _U64(j)) * _GRAM_MUL[j]
-    pos = idx - (end_of - np.repeat(counts, counts))
-    size = np.repeat(counts, counts)
-    keep = (pos + SHINGLE_WORDS <= size) | ((pos == 0) & (size < SHINGLE_WORDS))
+        grams = flat * _GRAM_MUL[0]
+        for j in range(1, SHINGLE_WORDS):
+            grams += padded[j:j + n] * _GRAM_MUL[j]
+        short = first[counts < SHINGLE_WORDS]  # one shingle of fewer words: none of the next text's
+        for j in range(1, SHINGLE_WORDS):
+            over = short[counts[counts < SHINGLE_WORDS] <= j]
+            grams[over] -= padded[over + j] * _GRAM_MUL[j]
+    starts_shingles = np.maximum(counts - SHINGLE_WORDS + 1, 1)  # words of each text that start one
+    keep = np.arange(n) - np.repeat(first, counts) < np.repeat(starts_shingles, counts)
     offsets = np.zeros(len(texts) + 1, np.uint64)
-    offsets[1:] = np.cumsum(np.maximum(counts - SHINGLE_WORDS + 1, 1))
+    offsets[1:] = np.cumsum(starts_shingles)
     return _mix(grams[keep]), offsets
+
+
+def chunks(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive runs of texts with at most _CHUNK_CHARS characters shingled
+    (or one text): what `shingle_hashes` takes at once, so memory is bounded."""
+    lo = 0
+    while lo < len(texts):
+        hi, chars = lo + 1, min(len(texts[lo]), SHINGLE_CHARS)
+        while hi < len(texts) and chars + min(len(texts[hi]), SHINGLE_CHARS) + 1 <= _CHUNK_CHARS:
+            chars += min(len(texts[hi]), SHINGLE_CHARS) + 1
+            hi += 1
+        yield lo, hi
+        lo = hi
 
 
 def signatures(texts: Sequence[str]) -> np.ndarray:
     """MinHash signatures (len(texts) x NUM_PERM, uint32) of the texts' word 5-grams."""
     out = np.empty((len(texts), NUM_PERM), np.uint32)
-    for lo in range(0, len(texts), SIGNATURE_BATCH):
-        flat, offsets = shingle_hashes(texts[lo:lo + SIGNATURE_BATCH])
-        rows = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, NUM_PERM, SEED).to_rows()
-        out[lo:lo + len(rows)] = rows
+    for lo, hi in chunks(texts):
+        flat, offsets = shingle_hashes(texts[lo:hi])
+        out[lo:hi] = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, NUM_PERM, SEED).to_rows()
     return out
 
 
@@ -294,8 +380,8 @@ class NearDupIndex:
         index = cls(threshold)
         rows = list(rows)
         named = {c for *_, c in rows if c is not None}
-        for lo in range(0, len(rows), SIGNATURE_BATCH * 4):
-            part = rows[lo:lo + SIGNATURE_BATCH * 4]
+        for lo in range(0, len(rows), RESTORE_BATCH):
+            part = rows[lo:lo + RESTORE_BATCH]
             sigs = signatures([r[1] for r in part])
             keys = _band_keys(sigs, index.bands, index.rows)
             for (doc_id, _, credited, published_at, cluster), sig, key in zip(part, sigs, keys, strict=True):
