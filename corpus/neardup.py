@@ -91,11 +91,11 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+def _char_tables() -> np.ndarray:
     """For each code point of the Basic Multilingual Plane, a random 64-bit value for what `fold`
     makes of it (0: nothing, a combining mark or a tatweel; the code point itself when it expands
-    to several characters, ß or a ligature), and whether that is a word character (regex \\w:
-    alphanumeric or '_'). Surrogates, U+FFFF and every code point beyond the BMP separate words.
+    to several characters, ß or a ligature), odd when that is a word character (regex \\w:
+    alphanumeric or '_'), even when not. Surrogates, U+FFFF and every code point beyond the BMP separate words.
     One `fold` of all of them, NUL-separated (NUL is a starter: nothing composes across it)."""
     chars = "\0".join(chr(cp) if not 0xD800 <= cp < 0xE000 else " " for cp in range(1, 0xFFFF))
     mapped = np.arange(0x10000, dtype=np.uint64)
@@ -110,9 +110,10 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
             word[cp] = c.isalnum() or c == "_"
     word[0xD800:0xE000] = word[0] = word[0xFFFF] = False
     mapped[0xD800:0xE000] = mapped[0] = mapped[0xFFFF] = 0x20
-    value = _mix(mapped + _U64(0x632BE59BD9B4E019))
+    value = _mix(mapped + _U64(0x632BE59BD9B4E019)) & ~_U64(1) | word.astype(np.uint64)
+    value[value == 0] = 2
     value[mapped == 0] = 0
-    return value, word
+    return value
 
 
 _P = 0x100000001B3
@@ -143,24 +144,24 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(capped), np.int64)
     starts[1:] = np.cumsum(lengths + 1)[:-1]  # one space between texts: no word spans two
     cps = np.minimum(np.frombuffer(" ".join(capped).encode("utf-32-le", "surrogatepass"), np.uint32), 0xFFFF)
-    value, word = _char_tables()
-    vals, isword, at = value[cps], word[cps], None
+    vals = _char_tables()[cps]
+    at = None
     if not vals.all():  # combining marks or tatweels: they go, as in fold (é written e + U+0301 is é)
         at = np.flatnonzero(vals)
-        vals, isword = vals[at], isword[at]
-    edges = np.diff(isword.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        vals = vals[at]
+    edges = np.diff((vals & _U64(1)).view(np.int64), prepend=0, append=0)
     w_start, w_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     pw, ipw = _powers()
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(vals) + 1, np.uint64)
         np.cumsum(vals * pw[:len(vals)], dtype=np.uint64, out=prefix[1:])
         hashes = _mix((prefix[w_end] - prefix[w_start]) * ipw[w_start] + (w_end - w_start).astype(np.uint64))
-    text_of = np.searchsorted(starts, w_start if at is None else at[w_start], side="right") - 1
-    found = np.bincount(text_of, minlength=len(capped))
+    char_starts = starts if at is None else np.searchsorted(at, starts)
+    found = np.diff(np.searchsorted(w_start, char_starts), append=len(w_start))  # words per text
     counts = np.maximum(found, 1)
     out = np.full(int(counts.sum()), _EMPTY_WORD, np.uint64)
     empty_before = np.cumsum(found == 0) - (found == 0)
-    out[np.arange(len(hashes)) + empty_before[text_of]] = hashes
+    out[np.arange(len(hashes)) + np.repeat(empty_before, found)] = hashes
     return out, counts
 
 
