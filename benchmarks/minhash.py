@@ -116,7 +116,7 @@ IMPLS: dict[str, Impl] = {
     "datasketch": datasketch_sigs,
     "rensa (5-gram strings)": rensa_string_sigs,
     "numpy (affine, batched)": numpy_sigs,
-    "corpus.neardup (rensa, prehashed 5-grams)": neardup.signatures,
+    "corpus.neardup (numpy 5-gram hashes, rensa)": neardup.signatures,
 }
 
 

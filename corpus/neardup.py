@@ -31,9 +31,10 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from datasketch.lsh import _optimal_param
@@ -72,7 +73,7 @@ class Member:
         return self.credited, self.published_at or "9999", doc_id
 
 
-class IndexError_(Exception):
+class UnusableIndex(Exception):
     """An index file that cannot be used (missing, truncated, altered, of another format)."""
 
 
@@ -242,7 +243,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - a callable taking the open file
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "wb") as fh:
@@ -256,6 +257,8 @@ def _write_atomic(path: Path, write) -> None:  # noqa: ANN001 - a callable takin
 
 
 def _strings(values: Iterable[str]) -> np.ndarray:
+    """UTF-8 in a fixed-width bytes array (numpy drops trailing NULs: doc_ids, cluster names and
+    ISO dates have none)."""
     return np.array([v.encode("utf-8") for v in values], dtype=np.bytes_).reshape(-1)
 
 
@@ -291,9 +294,9 @@ class NearDupIndex:
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             if manifest.get("format") != FORMAT or manifest.get("algorithm") != ALGORITHM:
-                raise IndexError_(f"format {manifest.get('format')}, {manifest.get('algorithm')}")
+                raise UnusableIndex(f"format {manifest.get('format')}, {manifest.get('algorithm')}")
             if manifest.get("version") != version:
-                raise IndexError_(f"it holds version {manifest.get('version')}, the table is at {version}")
+                raise UnusableIndex(f"it holds version {manifest.get('version')}, the table is at {version}")
             base = _Entry(**manifest["base"])
             segments = [_Entry(**s) for s in manifest["segments"]]
             index = cls(threshold)
@@ -302,7 +305,7 @@ class NearDupIndex:
         except FileNotFoundError as exc:
             log.warning("near-duplicate index: %s is missing", exc.filename)
             return None
-        except (OSError, ValueError, KeyError, TypeError, IndexError_) as exc:
+        except (OSError, ValueError, KeyError, TypeError, UnusableIndex) as exc:
             log.warning("near-duplicate index in %s unusable (%s: %s)", folder, type(exc).__name__, exc)
             return None
         index._version, index._base, index._segments = version, base, segments
@@ -313,7 +316,7 @@ class NearDupIndex:
     def _read(folder: Path, entry: _Entry) -> dict[str, np.ndarray]:
         path = folder / entry.name
         if path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
-            raise IndexError_(f"{entry.name} is truncated or altered (size or SHA-256 differs from the manifest)")
+            raise UnusableIndex(f"{entry.name} is truncated or altered (size or SHA-256 differs from the manifest)")
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
 
@@ -322,7 +325,7 @@ class NearDupIndex:
             self._remove(doc_id)
         sigs = data["signatures"]
         if sigs.shape[1:] != (NUM_PERM,) or sigs.dtype != np.uint32:
-            raise IndexError_(f"signatures of shape {sigs.shape} and type {sigs.dtype}")
+            raise UnusableIndex(f"signatures of shape {sigs.shape} and type {sigs.dtype}")
         keys = _band_keys(sigs, self.bands, self.rows)
         rows = zip(_unstrings(data["doc_ids"]), sigs, keys, _unstrings(data["clusters"]), data["credited"].tolist(),
                    _unstrings(data["published_at"]), strict=True)

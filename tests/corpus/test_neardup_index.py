@@ -18,7 +18,8 @@ from corpus.synthetic import syndication_set
 from tests.corpus.test_scope_neardup_releases import GERMAN, STORY, STORY_2, _wire, jsonl
 
 ODD = ["", "   ", "a", "un deux", "أَحْمَد  الإنتربول ـــ الأمن", "sûreté ÉCOLE straße ﬁn x_y 3,5 😀emoji😀 e\u0301cole",
-       "\ud800 lone surrogate", "لا ﻻ", "tab\tand\nnew\u00a0line", "x" * 200_000 + " tail"]
+       "\ud800 lone surrogate", "لا ﻻ", "tab\tand\nnew\u00a0line", "x" * 200_000 + " tail", "\u0301" * 5000,
+       "😀" * 300, "\x00a\x00b"]
 
 
 def test_vectorised_shingles_are_the_regex_words_five_at_a_time() -> None:
