@@ -163,13 +163,14 @@ def clusters_datasketch_lsh(docs: list, sigs: np.ndarray, threshold: float) -> d
     return cluster
 
 
-def quality(stories: int, threshold: float) -> list[tuple[str, str, float, float, int]]:
+def quality(stories: int, threshold: float) -> list[tuple[str, str, float, float, int, float]]:
     docs = [d for d, _ in syndication_set(stories)]
     truth = _pairs({d.doc_id: s for d, s in syndication_set(stories)})
     rows = []
     for name, impl in IMPLS.items():
         sigs = impl([d.text for d in docs])
         for lsh in ("datasketch MinHashLSH", "banded table"):
+            t0 = time.process_time()
             if lsh == "banded table":
                 index = NearDupIndex(threshold)
                 index._add_signed([(d.doc_id, sigs[i], bool(d.credits), d.published_at or "")
@@ -177,9 +178,11 @@ def quality(stories: int, threshold: float) -> list[tuple[str, str, float, float
                 labels = {d.doc_id: index.members[d.doc_id].cluster for d in docs}
             else:
                 labels = clusters_datasketch_lsh(docs, sigs, threshold)
+            per_s = len(docs) / (time.process_time() - t0)
             found = _pairs(labels)
             hit = len(truth & found)
-            rows.append((name, lsh, hit / len(found) if found else 1.0, hit / len(truth), len(set(labels.values()))))
+            rows.append((name, lsh, hit / len(found) if found else 1.0, hit / len(truth), len(set(labels.values())),
+                         per_s))
     return rows
 
 
@@ -198,9 +201,9 @@ def main() -> None:
           f"{args.rounds} interleaved rounds, batches of {args.batch}, one core")
     for impl in IMPLS.values():  # warm-up: imports, lazily built tables
         impl(texts[:10])
-    wall, cpu = speed(texts, args.rounds, args.batch)
+    wall, cpu = speed(texts, args.rounds, args.batch) if args.rounds else ({}, {})
     print(f"\n{'implementation':45} {'docs/s wall':>12} {'docs/CPU-s':>11} {'x datasketch':>13}")
-    for name in IMPLS:
+    for name in wall:
         ratios = [a / b for a, b in zip(wall[name], wall["datasketch"], strict=True)]
         print(f"{name:45} {statistics.median(wall[name]):12.0f} {statistics.median(cpu[name]):11.0f} "
               f"{statistics.median(ratios):13.1f}")
@@ -208,9 +211,11 @@ def main() -> None:
           f"noisy on a shared machine: load average {os.getloadavg()[0]:.1f} at the end)")
     threshold = 0.5
     print(f"\nclusters on syndication_set({args.stories}), threshold {threshold}: pair precision / recall")
-    print(f"{'implementation':45} {'candidates':22} {'precision':>9} {'recall':>7} {'clusters':>8}")
-    for name, lsh, p, r, n in quality(args.stories, threshold):
-        print(f"{name:45} {lsh:22} {p:9.4f} {r:7.4f} {n:8d}")
+    print(f"{'implementation':45} {'candidates':22} {'precision':>9} {'recall':>7} {'clusters':>8} "
+          f"{'clustered/CPU-s':>15}")
+    for name, lsh, p, r, n, per_s in quality(args.stories, threshold):
+        print(f"{name:45} {lsh:22} {p:9.4f} {r:7.4f} {n:8d} {per_s:15.0f}")
+    print("(clustered/CPU-s: the greedy clustering from signatures, LSH insert and query and Jaccard checks)")
 
 
 if __name__ == "__main__":
