@@ -1,0 +1,171 @@
+"""Scope prefilter: can the document of this raw page match any topic term at all?
+
+A scan of CC-NEWS keeps well under 1 % of its records, and extracting and cleaning a page costs
+about 50 ms: most of a scan's time went into cleaning pages only to reject them. This test runs on
+the decoded page before extraction, in about a millisecond, and the build rejects a page it fails
+without cleaning it.
+
+It must never reject a page the full path would keep, so it looks at a superset of the text the
+extractor can produce, in every form the topic matcher folds: the page with its markup cut out
+both glued (``Inter<b>pol</b>`` -> Interpol) and at a line break (``Sûreté</p><p>nationale``),
+script and style contents (which no extraction keeps) out but JSON-LD kept raw and decoded (its
+``headline`` and ``articleBody``), every ``content=`` attribute (the og/twitter/dc titles), the
+``<title>`` as written, entities decoded as often as the full path decodes them, mojibake repaired
+as `cleaners.unicode.repair` repairs it (C1 sequences first, as the HTML stage does), invisible
+characters dropped; then `topics.fold`, the same folding of case, accents, harakat, tatweel and
+alef/hamza forms. Text kept that the extractor would drop only costs a needless full cleaning.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+
+from cleaners.extract import _C1, _fix_c1_mojibake
+from cleaners.topics import Term, builtin_terms, fold
+from cleaners.unicode import _INVISIBLE, FTFY_CHARS, repair
+
+# What no extraction shows: comments (ended as HTML5 ends them: -->, --!>, or at once by <!--> or
+# <!--->), and script and style contents up to the first end tag of the element, as the HTML
+# parser ends them. A JSON-LD script is kept (group 2: its attributes, group 3: its content).
+# Written as unrolled loops: a lazy .*? costs a step per character of every script.
+_HIDDEN = re.compile(r"<(?:!--(?:-?>|[^-]*(?:-(?!-!?>)[^-]*)*--!?>)"
+                     r"|(script|style)(?=[\s/>])([^>]*)>([^<]*(?:<(?!/\1[\s/>])[^<]*)*)</\1(?=[\s/>]))",
+                     re.S | re.I)
+# A tag as the HTML tokenizer starts one ("<" and a letter, "/", "!" or "?"), cut at the first
+# ">": the parser ends a tag there or later (a quoted ">"), so this never takes text the parser
+# keeps; at worst it leaves attribute text in, which only widens the test.
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
+_META = re.compile(r"<meta\b[^>]*>", re.I)
+_TITLE = re.compile(r"<title\b[^>]*>([^<]*(?:<(?!/title)[^<]*)*)</title", re.I)
+_ATTR = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
+_CONTENT = re.compile(_ATTR.format("content"), re.I)
+_JSON_ESCAPE = re.compile(r"""\\(u[0-9a-fA-F]{4}|["\\/bfnrt])""")
+_JSON_CHARS = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+# lxml decodes the entities of the page once, ftfy (in repair) a second time, a meta title's are
+# decoded a third (metadata._text): every reading up to the third is matched.
+_UNESCAPE_PASSES = 3
+
+
+def _json_unescape(text: str) -> str:
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1)[0] == "u"
+                            else _JSON_CHARS[m.group(1)], text)
+
+
+def _attr(rx: re.Pattern[str], tag: str) -> str | None:
+    m = rx.search(tag)
+    return next(g for g in m.groups() if g is not None) if m else None
+
+
+def _readings(text: str, as_written: bool) -> list[str]:
+    """The text with its entities decoded once, twice, three times (each while that changes it),
+    and as written too when `as_written` (script text, which the parser does not decode); the
+    invisible characters `repair` drops (a soft hyphen, &shy;) dropped from each."""
+    out = [_INVISIBLE.sub("", text)] if as_written else []
+    for _ in range(_UNESCAPE_PASSES):
+        if "&" not in text or (decoded := html.unescape(text)) == text:
+            break
+        text = decoded
+        out.append(_INVISIBLE.sub("", text))
+    return out or [_INVISIBLE.sub("", text)]
+
+
+def _repaired(text: str) -> str:
+    """The lines of the text that ftfy would change, as `repair` leaves them ("" if none): the
+    text as it is is matched as well, so a repair can only add a reading."""
+    if not FTFY_CHARS.search(text):
+        return ""
+    lines = dict.fromkeys(m.start() for m in FTFY_CHARS.finditer(text))  # few: only odd characters
+    starts = dict.fromkeys(text.rfind("\n", 0, i) + 1 for i in lines)
+    return "\n".join(repair(text[s:end if (end := text.find("\n", s)) >= 0 else len(text)]) for s in starts)
+
+
+class _Views:
+    """The texts the prefilter matches, built lazily: most pages are rejected on the first."""
+
+    def __init__(self, raw: str, is_html: bool, title: str | None):
+        self.is_html = is_html
+        extra: list[str] = [title] if title else []
+        ld: list[str] = []
+        if is_html:
+            def hide(m: re.Match[str]) -> str:
+                if m.group(1) and "ld+json" in m.group(2).lower():
+                    ld.append(m.group(3))
+                    return m.group(3)
+                return ""
+
+            self.pieces = _TAG.split(_HIDDEN.sub(hide, raw))
+            extra += [v for m in _META.finditer(raw) if (v := _attr(_CONTENT, m.group(0)))]
+            extra += _TITLE.findall(raw)
+            decoded = [_json_unescape(s) for s in ld]
+            extra += decoded  # a headline is taken as written, entities decoded
+            # an articleBody is rendered as render_article_body does: entities decoded, then tags cut
+            self.ld_pieces = [p for s in decoded for p in _TAG.split(html.unescape(s))]
+        else:
+            self.pieces, self.ld_pieces = [raw], []
+        self.extra = "\n".join(extra)
+
+    def _forms(self, joiner: str, with_extra: bool) -> Iterator[str]:
+        texts = [(joiner.join(self.pieces), not self.is_html), (joiner.join(self.ld_pieces), True)]
+        if with_extra:
+            texts.append((self.extra, True))
+        for text, as_written in texts:
+            if not text:
+                continue
+            if self.is_html and _C1.search(text):
+                # the HTML stage decodes UTF-8 read as Latin-1 before parsing (see extract): on the
+                # page, never across a tag, so both the text and its decoding are matched
+                yield from self._readings_of(_fix_c1_mojibake(text), as_written)
+            yield from self._readings_of(text, as_written)
+
+    @staticmethod
+    def _readings_of(text: str, as_written: bool) -> Iterator[str]:
+        readings = _readings(text, as_written)
+        yield from readings
+        yield _repaired(readings[-1])
+
+    def folded(self, joiner: str, with_extra: bool, spaces: bool = True) -> str:
+        return "\n".join(fold(t, spaces) for t in self._forms(joiner, with_extra) if t)
+
+
+def could_be_in_scope(raw: str, extra: Sequence[Term] = (), *, is_html: bool = True,
+                      title: str | None = None) -> bool:
+    """False only when no topic term (the built-in ones and `extra`, as `topics.topic_hits`
+    matches them) can be in the document the full cleaning makes of this page: `raw` is the
+    decoded page (or text, `is_html=False`), `title` the one its dump gives."""
+    terms = [*builtin_terms(), *extra]
+    views = _Views(raw, is_html, title)
+    words = views.folded("", with_extra=True, spaces=False)
+    # A built-in term only counts when its word is in the folded text (see topics.TOPICS), and a
+    # word has no space in it: this glued text holds every word any reading of the page does.
+    candidates = [rx for _, _, word, rx in terms if not word or word in words]
+    if not candidates:
+        return False
+    glued = views.folded("", with_extra=True)
+    broken = views.folded("\n", with_extra=False)
+    return any(rx.search(glued) or rx.search(broken) for rx in candidates)
+
+
+_LINK = re.compile(r"<link\b[^>]*>", re.I)
+_REL, _HREF = re.compile(_ATTR.format("rel"), re.I), re.compile(_ATTR.format("href"), re.I)
+_PROP = re.compile(_ATTR.format("(?:property|name|itemprop)"), re.I)
+
+
+def raw_canonical_url(raw: str) -> str | None:
+    """The canonical URL as `metadata.extract_metadata` reads it (first <link rel=canonical> with
+    an http(s) href, else og:url), from the raw page: a document the prefilter rejects keeps the
+    doc_id the full cleaning would give it, so that it leaves the corpus as an out-of-scope
+    capture does."""
+    def value(rx: re.Pattern[str], tag: str) -> str:
+        return html.unescape(_attr(rx, tag) or "")
+
+    for m in _LINK.finditer(raw):
+        href = value(_HREF, m.group(0)).strip()
+        if value(_REL, m.group(0)) == "canonical" and href.startswith("http"):
+            return href
+    for m in _META.finditer(raw):
+        url = " ".join(value(_CONTENT, m.group(0)).split())
+        if url and value(_PROP, m.group(0)).strip().lower() == "og:url":
+            return url
+    return None
