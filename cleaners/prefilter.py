@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from cleaners.extract import _C1, _fix_c1_mojibake
 from cleaners.topics import Term, builtin_terms, fold
@@ -46,6 +46,7 @@ _JSON_CHARS = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", 
 # lxml decodes the entities of the page once, ftfy (in repair) a second time, a meta title's are
 # decoded a third (metadata._text): every reading up to the third is matched.
 _UNESCAPE_PASSES = 3
+_SPACES = re.compile(r"\s+")  # as topics.fold folds them
 
 
 def _json_unescape(text: str) -> str:
@@ -81,52 +82,49 @@ def _repaired(text: str) -> str:
     return "\n".join(repair(text[s:end if (end := text.find("\n", s)) >= 0 else len(text)]) for s in starts)
 
 
-class _Views:
-    """The texts the prefilter matches, built lazily: most pages are rejected on the first."""
+# Stands where a tag was: removed, it glues the text on both sides together (Inter<b>pol</b>),
+# as a line break it parts them (Sûreté</p><p>nationale); one folding serves both readings. A
+# Unicode noncharacter: no text holds it, and folding leaves it as it is.
+_CUT = "\ufdd0"
 
-    def __init__(self, raw: str, is_html: bool, title: str | None):
-        self.is_html = is_html
-        extra: list[str] = [title] if title else []
+
+def _page_text(raw: str, is_html: bool, title: str | None) -> str:
+    """Every text of the page the extractor may show, tags replaced by _CUT, in every reading."""
+    extra: list[str] = [title] if title else []
+    if not is_html:
+        texts = [(raw, True)]
+    else:
         ld: list[str] = []
-        if is_html:
-            def hide(m: re.Match[str]) -> str:
-                if m.group(1) and "ld+json" in m.group(2).lower():
-                    ld.append(m.group(3))
-                    return m.group(3)
-                return ""
 
-            self.pieces = _TAG.split(_HIDDEN.sub(hide, raw))
-            extra += [v for m in _META.finditer(raw) if (v := _attr(_CONTENT, m.group(0)))]
-            extra += _TITLE.findall(raw)
-            decoded = [_json_unescape(s) for s in ld]
-            extra += decoded  # a headline is taken as written, entities decoded
-            # an articleBody is rendered as render_article_body does: entities decoded, then tags cut
-            self.ld_pieces = [p for s in decoded for p in _TAG.split(html.unescape(s))]
-        else:
-            self.pieces, self.ld_pieces = [raw], []
-        self.extra = "\n".join(extra)
+        def hide(m: re.Match[str]) -> str:
+            if m.group(1) and "ld+json" in m.group(2).lower():
+                ld.append(m.group(3))
+                return m.group(3)
+            return ""
 
-    def _forms(self, joiner: str, with_extra: bool) -> Iterator[str]:
-        texts = [(joiner.join(self.pieces), not self.is_html), (joiner.join(self.ld_pieces), True)]
-        if with_extra:
-            texts.append((self.extra, True))
-        for text, as_written in texts:
-            if not text:
-                continue
-            if self.is_html and _C1.search(text):
-                # the HTML stage decodes UTF-8 read as Latin-1 before parsing (see extract): on the
-                # page, never across a tag, so both the text and its decoding are matched
-                yield from self._readings_of(_fix_c1_mojibake(text), as_written)
-            yield from self._readings_of(text, as_written)
-
-    @staticmethod
-    def _readings_of(text: str, as_written: bool) -> Iterator[str]:
-        readings = _readings(text, as_written)
-        yield from readings
-        yield _repaired(readings[-1])
-
-    def folded(self, joiner: str, with_extra: bool, spaces: bool = True) -> str:
-        return "\n".join(fold(t, spaces) for t in self._forms(joiner, with_extra) if t)
+        body = _CUT.join(_TAG.split(_HIDDEN.sub(hide, raw)))
+        extra += [v for m in _META.finditer(raw) if (v := _attr(_CONTENT, m.group(0)))]
+        extra += _TITLE.findall(raw)
+        decoded = [_json_unescape(s) for s in ld]
+        extra += decoded  # a headline is taken as written, entities decoded
+        # an articleBody as render_article_body renders it: entities decoded, then tags cut
+        texts = [(body, False), (_CUT.join(_TAG.split(html.unescape("\n".join(decoded)))), True),
+                 ("\n".join(extra), True)]
+    out: list[str] = []
+    for text, as_written in texts:
+        if not text:
+            continue
+        variants = [text]
+        if is_html and _C1.search(text):
+            # the HTML stage decodes UTF-8 read as Latin-1 before parsing (see extract): on the page,
+            # never across a tag, so both the text and its decoding are read
+            variants.append(_fix_c1_mojibake(text))
+        for variant in variants:
+            readings = _readings(variant, as_written)
+            out += readings
+            if FTFY_CHARS.search(readings[-1]):
+                out += [_repaired(readings[-1].replace(_CUT, "")), _repaired(readings[-1].replace(_CUT, "\n"))]
+    return "\n".join(out)
 
 
 def could_be_in_scope(raw: str, extra: Sequence[Term] = (), *, is_html: bool = True,
@@ -134,17 +132,20 @@ def could_be_in_scope(raw: str, extra: Sequence[Term] = (), *, is_html: bool = T
     """False only when no topic term (the built-in ones and `extra`, as `topics.topic_hits`
     matches them) can be in the document the full cleaning makes of this page: `raw` is the
     decoded page (or text, `is_html=False`), `title` the one its dump gives."""
-    terms = [*builtin_terms(), *extra]
-    views = _Views(raw, is_html, title)
-    words = views.folded("", with_extra=True, spaces=False)
+    folded = fold(_page_text(raw, is_html, title), spaces=False)
+    glued = folded.replace(_CUT, "")
     # A built-in term only counts when its word is in the folded text (see topics.TOPICS), and a
-    # word has no space in it: this glued text holds every word any reading of the page does.
-    candidates = [rx for _, _, word, rx in terms if not word or word in words]
-    if not candidates:
+    # word has no space in it: the glued text holds every word any reading of the page does.
+    builtin = [rx for _, _, word, rx in builtin_terms() if word in glued]
+    if not builtin and not extra:
         return False
-    glued = views.folded("", with_extra=True)
-    broken = views.folded("\n", with_extra=False)
-    return any(rx.search(glued) or rx.search(broken) for rx in candidates)
+    # The built-in patterns take any run of white space (\s+) where the folded text has one space,
+    # so they need no folding of spaces; configured ones may be written with a plain space.
+    for text in (glued, folded.replace(_CUT, "\n")):
+        collapsed = _SPACES.sub(" ", text) if extra else ""
+        if any(rx.search(text) for rx in builtin) or any(rx.search(collapsed) for _, _, _, rx in extra):
+            return True
+    return False
 
 
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
