@@ -28,17 +28,19 @@ from cleaners.unicode import _INVISIBLE, FTFY_CHARS, repair
 
 # What no extraction shows: comments (ended as HTML5 ends them: -->, --!>, or at once by <!--> or
 # <!--->), and script and style contents up to the first end tag of the element, as the HTML
-# parser ends them. A JSON-LD script is kept (group 2: its attributes, group 3: its content).
-# Written as unrolled loops: a lazy .*? costs a step per character of every script.
-_HIDDEN = re.compile(r"<(?:!--(?:-?>|[^-]*(?:-(?!-!?>)[^-]*)*--!?>)"
-                     r"|(script|style)(?=[\s/>])([^>]*)>([^<]*(?:<(?!/\1[\s/>])[^<]*)*)</\1(?=[\s/>]))",
-                     re.S | re.I)
-# A tag as the HTML tokenizer starts one ("<" and a letter, "/", "!" or "?"), cut at the first
-# ">": the parser ends a tag there or later (a quoted ">"), so this never takes text the parser
-# keeps; at worst it leaves attribute text in, which only widens the test.
-_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
-_META = re.compile(r"<meta\b[^>]*>", re.I)
-_TITLE = re.compile(r"<title\b[^>]*>([^<]*(?:<(?!/title)[^<]*)*)</title", re.I)
+# parser ends them. A JSON-LD script is kept. Each start is found by one regex and its end by
+# another, searched from there on: linear in the page, whatever it holds (a page of a million
+# unclosed "<!--" costs one pass, not a million). An element never closed stays in as text.
+_HIDDEN_START = re.compile(r"<(?:!--(-?>)?|(script|style)(?=[\s/>])([^<>]*)>)", re.I)
+_COMMENT_END = re.compile(r"--!?>")
+_HIDDEN_END = {"script": re.compile(r"</script(?=[\s/>])", re.I), "style": re.compile(r"</style(?=[\s/>])", re.I)}
+# A tag as the HTML tokenizer starts one ("<" and a letter, "/", "!" or "?") up to the first ">"
+# with no "<" before it. The parser ends a tag there or later (a quoted ">"), so this never takes
+# text the parser keeps; at worst it leaves attribute text in, which only widens the test. No
+# "<" inside: a page of "<a<a<a…" with no ">" costs one pass.
+_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+_META = re.compile(r"<meta\b[^<>]*>", re.I)
+_TITLE_START, _TITLE_END = re.compile(r"<title\b[^<>]*>", re.I), re.compile(r"</title", re.I)
 _ATTR = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
 _CONTENT = re.compile(_ATTR.format("content"), re.I)
 _JSON_ESCAPE = re.compile(r"""\\(u[0-9a-fA-F]{4}|["\\/bfnrt])""")
@@ -73,13 +75,36 @@ def _readings(text: str, as_written: bool) -> list[str]:
 
 
 def _repaired(text: str) -> str:
-    """The lines of the text that ftfy would change, as `repair` leaves them ("" if none): the
-    text as it is is matched as well, so a repair can only add a reading."""
-    if not FTFY_CHARS.search(text):
-        return ""
-    lines = dict.fromkeys(m.start() for m in FTFY_CHARS.finditer(text))  # few: only odd characters
-    starts = dict.fromkeys(text.rfind("\n", 0, i) + 1 for i in lines)
-    return "\n".join(repair(text[s:end if (end := text.find("\n", s)) >= 0 else len(text)]) for s in starts)
+    """The lines of the text that ftfy would change, as `repair` leaves them: the text as it is
+    is read as well, so a repair can only add a reading."""
+    out = []
+    for line in text.split("\n"):
+        if FTFY_CHARS.search(line):  # glued and broken at the tags, when it has any (ftfy drops _CUT)
+            out += ([repair(line.replace(_CUT, "")), repair(line.replace(_CUT, "\n"))] if _CUT in line
+                    else [repair(line)])
+    return "\n".join(out)
+
+
+def _unhidden(raw: str) -> tuple[str, list[str]]:
+    """The page without comments, scripts and styles (JSON-LD scripts kept), and the JSON-LD."""
+    out: list[str] = []
+    ld: list[str] = []
+    pos = 0
+    while m := _HIDDEN_START.search(raw, pos):
+        if m.group(2) is None:  # a comment
+            end = m.end() if m.group(1) else (c.end() if (c := _COMMENT_END.search(raw, m.end())) else -1)
+            content = ""
+        else:
+            close = _HIDDEN_END[m.group(2).lower()].search(raw, m.end())
+            end = close.start() if close else -1
+            content = raw[m.end():end] if close and "ld+json" in m.group(3).lower() else ""
+        if end < 0:  # never closed: the rest is left in
+            break
+        out += [raw[pos:m.start()], content]
+        ld += [content] if content else []
+        pos = end
+    out.append(raw[pos:])
+    return "".join(out), ld
 
 
 # Stands where a tag was: removed, it glues the text on both sides together (Inter<b>pol</b>),
@@ -94,17 +119,11 @@ def _page_text(raw: str, is_html: bool, title: str | None) -> str:
     if not is_html:
         texts = [(raw, True)]
     else:
-        ld: list[str] = []
-
-        def hide(m: re.Match[str]) -> str:
-            if m.group(1) and "ld+json" in m.group(2).lower():
-                ld.append(m.group(3))
-                return m.group(3)
-            return ""
-
-        body = _CUT.join(_TAG.split(_HIDDEN.sub(hide, raw)))
+        shown, ld = _unhidden(raw)
+        body = _CUT.join(_TAG.split(shown))
         extra += [v for m in _META.finditer(raw) if (v := _attr(_CONTENT, m.group(0)))]
-        extra += _TITLE.findall(raw)
+        if (start := _TITLE_START.search(raw)) and (end := _TITLE_END.search(raw, start.end())):
+            extra.append(raw[start.end():end.start()])  # as written: its text is not markup
         decoded = [_json_unescape(s) for s in ld]
         extra += decoded  # a headline is taken as written, entities decoded
         # an articleBody as render_article_body renders it: entities decoded, then tags cut
@@ -123,7 +142,7 @@ def _page_text(raw: str, is_html: bool, title: str | None) -> str:
             readings = _readings(variant, as_written)
             out += readings
             if FTFY_CHARS.search(readings[-1]):
-                out += [_repaired(readings[-1].replace(_CUT, "")), _repaired(readings[-1].replace(_CUT, "\n"))]
+                out.append(_repaired(readings[-1]))
     return "\n".join(out)
 
 

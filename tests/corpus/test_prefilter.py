@@ -182,3 +182,46 @@ def test_no_prefilter_is_recorded_and_rebuild_repeats_it(tmp_path: Path) -> None
     assert "prefilter" not in last["inputs"][0]
     assert last["read"]["skipped:prefilter_out_of_scope"] == len(OUT_OF_SCOPE) + 1  # + the ADII page
     assert last["counts"]["removed"] == 0 and last["counts"]["changed"] == 0
+
+
+@pytest.mark.parametrize("html", [
+    "<ul><li>Police</li><li>DGSN</li><li>Rabat</li></ul>",  # glued, "PoliceDGSNRabat" has no word DGSN
+    "<table><tr><td>red</td><td>notice</td></tr></table>",
+    "<p>Inter&#173;pol</p>",  # a soft hyphen, as an entity
+    "<p>ＤＧＳＮ</p>",  # full-width letters
+    "<p>قال حمـــوشـيّ</p>",  # tatweel and shadda
+    "<p>&lt;b&gt;Interpol&lt;/b&gt;</p>",  # escaped markup is text to the parser
+    """<script type="application/ld+json">{"headline": "\\u0044GSN"}</script>""",
+    "<meta name='twitter:title' content='Interpol &amp;amp; Morocco'>",
+    "<title>Direction <générale> Interpol</title>",  # a title's text is not markup
+    "<!-- closed --> Interpol <!-- never closed",
+])
+def test_every_reading_of_a_page_is_matched(html: str) -> None:
+    assert could_be_in_scope(html)
+
+
+@pytest.mark.parametrize("html", ["<p>DG<span>ST</span>A</p>", "<script>DGSN</script><style>x</style>",
+                                  "<!--> DGSN -->", "<p>red <b>noticeboard</b></p>"])
+def test_near_misses_are_ruled_out(html: str) -> None:
+    assert could_be_in_scope(html) is ("<!-->" in html)  # "<!-->" closes the comment at once
+
+
+def test_builtin_patterns_take_any_white_space() -> None:
+    """The prefilter matches the built-in patterns without folding white space: none may rely on
+    a single plain space."""
+    from cleaners.topics import builtin_terms
+
+    assert all(" " not in rx.pattern for _, _, _, rx in builtin_terms())
+
+
+@pytest.mark.parametrize("unit, size", [("<!--", 400_000), ("<script>", 400_000), ("<a", 400_000),
+                                        ("<title>", 400_000), ("<meta ", 400_000), ("&amp;", 400_000),
+                                        ("Ã©\x80", 50_000)])  # mojibake: ftfy's own (linear) pace
+def test_hostile_pages_cost_one_pass(unit: str, size: int) -> None:
+    """A page of 100,000 unclosed tags or comments: linear, not quadratic (which would take hours)."""
+    import time
+
+    page = unit * (size // len(unit))
+    started = time.process_time()
+    could_be_in_scope(page)
+    assert time.process_time() - started < 10
