@@ -3,11 +3,13 @@ each way (the prefilter alone; the full cleaning with the scope's topic match), 
 many records the prefilter rejects, and any record the full path finds in scope that the
 prefilter rejected (a loss: must be 0).
 
-    .venv/bin/python benchmarks/prefilter.py INPUT... [--limit N] [--config SCOPE.yaml]
+    .venv/bin/python benchmarks/prefilter.py INPUT... [--limit N] [--config SCOPE.yaml] [--builds]
 
 INPUT is anything `dgsn-corpus build` reads (WARC, CC-NEWS, HTML files, JSONL); the WCXB dev
 pages work as they are (`../shared/devsets/wcxb-dev-other/html`). Timings on a shared machine are
-noisy: read the ratio, not the absolute rates.
+noisy: read the ratio, not the absolute rates. `--builds` also times two whole builds of the
+inputs into scratch corpora (reading, cleaning or prefiltering, committing), with the prefilter
+and without, and compares the documents they keep.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def main() -> None:
     ap.add_argument("inputs", nargs="+")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--config", type=Path, default=None)
+    ap.add_argument("--builds", action="store_true")
     args = ap.parse_args()
     terms = ScopeConfig.load(args.config).extra_terms
     stats = ReadStats()
@@ -65,7 +68,30 @@ def main() -> None:
     print(f"lost by the prefilter (in scope, rejected): {len(losses)}")
     for loss in losses:
         print(f"  {loss}")
+    if args.builds:
+        losses.extend(compare_builds(args.inputs, ScopeConfig.load(args.config)))
     sys.exit(1 if losses else 0)
+
+
+def compare_builds(inputs: list[str], config: ScopeConfig) -> list[str]:
+    import tempfile
+
+    from corpus.build import build
+    from corpus.store import CorpusStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds, kept = {}, {}
+        for name, prefilter in (("prefilter", True), ("full", False)):
+            t0 = time.perf_counter()
+            report = build(inputs, Path(tmp) / name, config, prefilter=prefilter)
+            seconds[name] = time.perf_counter() - t0
+            table = CorpusStore(Path(tmp) / name).read(columns=["doc_id", "content_hash"])
+            kept[name] = set(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+            print(f"build with {name}: {seconds[name]:.1f} s, {len(kept[name])} documents kept, "
+                  f"{report.read.get('skipped:prefilter_out_of_scope', 0)} records prefiltered")
+        print(f"build time ratio (full / prefilter): {seconds['full'] / seconds['prefilter']:.1f}x; "
+              f"same documents kept: {kept['full'] == kept['prefilter']}")
+        return [] if kept["full"] == kept["prefilter"] else [f"builds differ: {kept['full'] ^ kept['prefilter']}"]
 
 
 if __name__ == "__main__":
