@@ -7,12 +7,14 @@ import ctypes
 import logging
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from cleaners import clean_html, clean_text
 from cleaners.document import Document
+from cleaners.prefilter import could_be_in_scope, raw_canonical_url
 from cleaners.readers import RawItem, ReadStats, decode_item
+from cleaners.topics import Term
 from cleaners.unicode import is_mostly_text
 
 log = logging.getLogger(__name__)
@@ -121,10 +123,33 @@ def clean_item(item: RawItem, text: str | None = None) -> Document:
     return clean_text(text, url=item.url, title=item.title, **fields)
 
 
+PREFILTER_REASON = "prefilter_out_of_scope"
+
+
+def prefiltered_document(item: RawItem, text: str) -> Document:
+    """The stand-in of a page the scope prefilter rejected: provenance and identity, no text."""
+    canonical = raw_canonical_url(text) if item.kind == "html" else None
+    fields = {k: v for k, v in item_fields(item).items() if v is not None}
+    return Document(url=item.url, canonical_url=canonical or item.url, title=item.title, **fields).finalize()
+
+
+def _passes(item: RawItem, text: str, terms: Sequence[Term]) -> bool:
+    try:
+        return could_be_in_scope(text, terms, is_html=item.kind == "html", title=item.title)
+    except Exception as exc:  # a page the prefilter cannot read is cleaned in full: it never loses one
+        log.warning("scope prefilter failed on %s@%s (%s: %s); cleaning it in full",
+                    item.raw_path, item.raw_offset, type(exc).__name__, exc)
+        return True
+
+
 def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT,
-                keep_empty: bool = False) -> Iterator[Document]:
+                keep_empty: bool = False, scope_terms: Sequence[Term] | None = None,
+                on_prefiltered: Callable[[Document], None] | None = None) -> Iterator[Document]:
     """Documents of the raw items. `keep_empty` yields documents that came out empty too (the
-    corpus build records them, with what the rules removed, in its rejected table)."""
+    corpus build records them, with what the rules removed, in its rejected table).
+    `scope_terms` (extra topic terms, besides the built-in ones) turns the scope prefilter on: a
+    page that cannot match any topic term is not cleaned but counted
+    (`skipped:prefilter_out_of_scope`) and handed to `on_prefiltered` as a text-less Document."""
     for item in items:
         where = f"{item.raw_path}@{item.raw_offset}"
         try:
@@ -133,6 +158,11 @@ def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float 
                 if not is_mostly_text(text):
                     stats.counts["dropped:binary"] += 1
                     log.info("dropped binary content %s (%s)", where, item.url)
+                    continue
+                if scope_terms is not None and not _passes(item, text, scope_terms):
+                    stats.skip(PREFILTER_REASON)
+                    if on_prefiltered is not None:
+                        on_prefiltered(prefiltered_document(item, text))
                     continue
                 doc = clean_item(item, text)
         except DocumentTimeout as exc:

@@ -47,12 +47,15 @@ _AR_FORMS_ANY = re.compile("[أإآٱىؤئ]")
 _SPACE = re.compile(r"\s+")
 
 
-def _fold(text: str) -> str:
+def _fold(text: str, spaces: bool = True) -> str:
+    """`spaces=False` leaves runs of white space as they are (the rest is the same fold): enough
+    for a word test, and cheaper on a whole page."""
     if text.isascii():  # nothing to decompose or fold beyond case
-        return _SPACE.sub(" ", text.lower())
+        return _SPACE.sub(" ", text.lower()) if spaces else text.lower()
     # NFKD splits أ into ا + hamza mark (removed below); the translate catches precomposed forms left.
     s = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text).casefold()))
-    return _SPACE.sub(" ", s.translate(_AR_FORMS) if _AR_FORMS_ANY.search(s) else s)
+    s = s.translate(_AR_FORMS) if _AR_FORMS_ANY.search(s) else s
+    return _SPACE.sub(" ", s) if spaces else s
 
 
 Term = tuple[str, str, str, re.Pattern[str]]  # topic, label, prefilter word ("" for none), regex
@@ -69,9 +72,14 @@ def compile_terms(topics: dict[str, dict[str, str]]) -> list[Term]:
     return [(topic, label, "", re.compile(rx)) for topic, terms in topics.items() for label, rx in terms.items()]
 
 
-def fold(text: str) -> str:
+def fold(text: str, spaces: bool = True) -> str:
     """The form TOPICS' patterns are written for (and configured extra terms must be)."""
-    return _fold(text)
+    return _fold(text, spaces)
+
+
+def builtin_terms() -> list[Term]:
+    """The compiled terms of TOPICS (configured ones come from compile_terms)."""
+    return _compiled()
 
 
 def topic_hits(text: str, extra: list[Term] | tuple[Term, ...] = ()) -> dict[tuple[str, str], int]:

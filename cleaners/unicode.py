@@ -25,12 +25,13 @@ _ODD_CLOSE = re.compile("(“[^“”″\n]+?)″")
 # What ftfy could change: a UTF-8 lead byte read as Latin-1/cp1252 followed by a continuation
 # (mojibake), C0/C1 controls, escapes, ligatures, full-width forms, surrogates, odd line breaks,
 # HTML entities. Text with none of these only needs NFC, which is much cheaper than ftfy.
-_FTFY_NEEDED = re.compile(
+_FTFY_CHARS = (
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
     "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufb00-\ufb06\uff01-\uff5e\ud800-\udfff\u2028\u2029\ufffd]"
-    "|&#?\\w{1,10};"
 )
+_FTFY_NEEDED = re.compile(_FTFY_CHARS + "|&#?\\w{1,10};")
+FTFY_CHARS = re.compile(_FTFY_CHARS)  # the same, less entities (for text whose entities are decoded)
 
 
 _REPAIR_PASSES = 3

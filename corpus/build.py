@@ -12,7 +12,7 @@ import functools
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -188,40 +188,45 @@ def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
 
 def build(inputs: Sequence[str | Path], corpus_dir: str | Path, config: ScopeConfig | None = None,
           wait: float = 0.0, scheduler: str | None = None, workers: int | None = None,
-          source: str | None = None, progress: Progress | None = None) -> BuildReport:
+          source: str | None = None, progress: Progress | None = None, prefilter: bool = True) -> BuildReport:
     """Clean `inputs` and commit them as one new version of the corpus at `corpus_dir`.
     One build at a time per corpus: another waits up to `wait` seconds, then raises
     DirectoryLocked. `scheduler` (a Dask scheduler address) or `workers` (a local Dask cluster of
     that many processes) cleans the files on a cluster, one file per task. `source`: the registry
-    id of documents whose dump names none (see corpus.outlets)."""
+    id of documents whose dump names none (see corpus.outlets). `prefilter=False` cleans every
+    record in full, without the scope prefilter (recorded with the inputs: a rebuild repeats it)."""
     skipped: list[InputPath] = []
     files = expand_inputs(inputs, skipped)  # raises InputError before any work is done
     sources = SourceAssigner(source)
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
         return _build(files, CorpusStore(corpus_dir), config or ScopeConfig(), [], rebuild=False, client=client,
-                      sources=sources, skipped=skipped, progress=progress)
+                      sources=sources, skipped=skipped, progress=progress,
+                      no_prefilter=set() if prefilter else {str(f) for f in files})
 
 
 def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: float = 0.0,
             scheduler: str | None = None, workers: int | None = None,
-            progress: Progress | None = None) -> BuildReport:
+            progress: Progress | None = None, prefilter: bool | None = None) -> BuildReport:
     """Re-clean every raw dump the corpus was built from with the current cleaners, and commit
     what that changes: documents whose text or metadata changed, documents now rejected
     (removed), documents found anew. A dump that is missing, or whose bytes differ from the
     sha256 recorded when it was built, is reported and skipped; its documents stay as they are.
-    NothingToRebuild when none is found: nothing is committed."""
+    NothingToRebuild when none is found: nothing is committed. `prefilter`: None repeats each
+    dump's recorded choice (`build --no-prefilter`), True or False sets it for all."""
     store = CorpusStore(corpus_dir)
     if not store.exists():
         raise CorpusError(f"no corpus at {corpus_dir}")
     with dir_lock(Path(corpus_dir), BUILD_LOCK, wait=wait, what="build"), _client(scheduler, workers) as client:
         recorded: dict[str, str] = {}  # where each dump is now -> its sha256 when it was built
         defaults: dict[str, str] = {}  # where each dump is now -> the --source it was built with
+        prefiltered: dict[str, bool] = {}  # where each dump is now -> read with the prefilter, last time
         for version in store.history():
             for entry in version.metadata.get("inputs", []):
                 where = resolve_path(entry["path"], corpus_dir)
                 recorded[where] = entry["sha256"]
                 if entry.get("source"):
                     defaults[where] = entry["source"]
+                prefiltered[where] = entry.get("prefilter", True)
         files: list[InputPath] = []
         problems = []
         for path in recorded:
@@ -234,7 +239,9 @@ def rebuild(corpus_dir: str | Path, config: ScopeConfig | None = None, wait: flo
                                    f"(first: {next(iter(recorded))}); nothing committed" if recorded else
                                    f"{corpus_dir} records no raw dump to re-read; nothing committed")
         return _build(files, store, config or ScopeConfig(), problems, rebuild=True, client=client,
-                      recorded=recorded, sources=SourceAssigner(), defaults=defaults, progress=progress)
+                      recorded=recorded, sources=SourceAssigner(), defaults=defaults, progress=progress,
+                      no_prefilter={f for f in map(str, files)
+                                    if not (prefiltered.get(f, True) if prefilter is None else prefilter)})
 
 
 def _exists(path: str) -> bool:
@@ -259,9 +266,11 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Client | Non
 def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, problems: list[str],
            rebuild: bool, client: Client | None = None, recorded: dict[str, str] | None = None,
            sources: SourceAssigner | None = None, defaults: dict[str, str] | None = None,
-           skipped: Sequence[InputPath] = (), progress: Progress | None = None) -> BuildReport:
+           skipped: Sequence[InputPath] = (), progress: Progress | None = None,
+           no_prefilter: Collection[str] = ()) -> BuildReport:
     """`recorded`: for a rebuild, the sha256 each dump had when it was built; `defaults`: the
-    source given for each dump (`build --source`); `skipped`: files the input expansion left out."""
+    source given for each dump (`build --source`); `skipped`: files the input expansion left out;
+    `no_prefilter`: files (as str) cleaned without the scope prefilter."""
     sources = sources or SourceAssigner()
     defaults = defaults or {}
     progress = progress or Progress("build", quiet=True)
@@ -279,7 +288,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
     cleaned = 0
     for result in in_input_order(files, run_shards(files, config, client=client, cache=cache,
-                                                   on_document=progress.item)):
+                                                   on_document=progress.item, no_prefilter=no_prefilter)):
         if isinstance(result, ShardResult):  # exact counts once a shard is in (a cluster's come only then)
             cleaned += len(result.documents) + len(result.rejected)
             progress.count = cleaned
@@ -297,7 +306,8 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         where = record_path(result.path, store.path)
         record_paths(result.documents + [doc for doc, _, _ in result.rejected], result.path, where)
         input_meta.append({"path": where, "sha256": result.sha256, "bytes": result.bytes,
-                           **({"source": default} if default else {})})
+                           **({"source": default} if default else {}),
+                           **({} if result.prefilter else {"prefilter": False})})
         reread.add(result.path)
         read.update(result.counts)
         read["shards_reused" if result.reused else "shards_cleaned"] += 1

@@ -20,7 +20,7 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
-from cleaners.pipeline import DOC_TIME_LIMIT, clean_items
+from cleaners.pipeline import DOC_TIME_LIMIT, PREFILTER_REASON, clean_items
 from cleaners.readers import InputPath, ReadStats, input_stat, iter_items, max_record_bytes, open_input
 from corpus.scope import ScopeConfig, apply_scope
 
@@ -53,6 +53,7 @@ class ShardResult:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     reused: bool = False  # taken from the cache of an earlier, uncommitted run
+    prefilter: bool = True  # cleaned with the scope prefilter (see cleaners.prefilter)
 
 
 @dataclass
@@ -71,17 +72,28 @@ def sha256_file(path: InputPath) -> str:
 
 def clean_shard(path: InputPath, config: ScopeConfig | None = None,
                 time_limit_s: float = DOC_TIME_LIMIT,
-                on_document: Callable[..., None] | None = None) -> ShardResult:
+                on_document: Callable[..., None] | None = None, prefilter: bool = True) -> ShardResult:
     """Clean one raw-dump file. With a scope, documents it rejects (empty ones included) come back
     in `rejected` with their text cut to a preview; without one, every non-empty document comes
-    back in `documents`. `on_document(1, position=offset)` is called after each (progress)."""
+    back in `documents`. `on_document(1, position=offset)` is called after each (progress).
+    `prefilter` (with a scope only): records that cannot be in scope are not cleaned; they come
+    back in `rejected` without text, as `prefilter_out_of_scope`."""
     size, _ = input_stat(path)
     sha = sha256_file(path)
     stats = ReadStats()
     kept: list[Document] = []
     rejected: list[Rejected] = []
+    prefiltering = prefilter and config is not None
+
+    def prefiltered(doc: Document) -> None:
+        if on_document is not None:
+            on_document(1, position=doc.raw_offset)
+        rejected.append((doc, PREFILTER_REASON, ""))
+
     try:
-        for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None):
+        for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None,
+                               scope_terms=config.extra_terms if prefiltering and config else None,
+                               on_prefiltered=prefiltered):
             if on_document is not None:
                 on_document(1, position=doc.raw_offset)
             try:
@@ -96,7 +108,13 @@ def clean_shard(path: InputPath, config: ScopeConfig | None = None,
                 kept.append(doc)
     except Exception as exc:  # records fail one by one; this is the file's own failure: say where it stopped
         raise ShardError(f"{type(exc).__name__}: {str(exc)[:300]} (at {path}@{stats.where or 0})") from exc
-    return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems])
+    return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems],
+                       prefilter=prefiltering)
+
+
+def _clean_shard_task(path: InputPath, prefilter: bool, config: ScopeConfig | None) -> ShardResult:
+    """clean_shard with its prefilter choice as a positional argument, for Client.map."""
+    return clean_shard(path, config, prefilter=prefilter)
 
 
 class ShardError(Exception):
@@ -122,13 +140,16 @@ class ShardCache:
         key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}\0{max_record_bytes()}"
         return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
 
-    def get(self, path: InputPath) -> ShardResult | None:
+    def get(self, path: InputPath, prefilter: bool | None = None) -> ShardResult | None:
+        """The cached result of `path`; with `prefilter`, only one cleaned with that choice."""
         try:
             with open(self._file(path), "rb") as fh:
                 result = pickle.load(fh)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None
-        return result if isinstance(result, ShardResult) and result.path == str(path) else None
+        if not isinstance(result, ShardResult) or result.path != str(path):
+            return None
+        return result if prefilter is None or result.prefilter == prefilter else None
 
     def put(self, result: ShardResult) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -177,13 +198,16 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
                client: Client | None = None, cache: ShardCache | None = None,
                retries: int = RETRIES,
-               on_document: Callable[..., None] | None = None) -> Iterator[ShardResult | ShardFailure]:
+               on_document: Callable[..., None] | None = None,
+               no_prefilter: Collection[str] = ()) -> Iterator[ShardResult | ShardFailure]:
     """Results of every path, in the order they finish: from the cache, then from this process
     (no client) or the cluster. Each path yields exactly once. `on_document`: see clean_shard (in
-    this process only; a cluster's shards count when they come back)."""
+    this process only; a cluster's shards count when they come back). `no_prefilter`: the paths
+    (as str) cleaned without the scope prefilter."""
     pending = []
+    use_prefilter = {str(p): config is not None and str(p) not in no_prefilter for p in paths}
     for path in paths:
-        cached = cache.get(path) if cache is not None else None
+        cached = cache.get(path, use_prefilter[str(path)]) if cache is not None else None
         if cached is not None:
             cached.reused = True
             log.info("shard %s: finished in an earlier run, not cleaned again", path)
@@ -193,7 +217,7 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
     if client is None:
         for path in pending:
             try:
-                result = clean_shard(path, config, on_document=on_document)
+                result = clean_shard(path, config, on_document=on_document, prefilter=use_prefilter[str(path)])
             except Exception as exc:  # one bad shard must not stop the others
                 yield ShardFailure(str(path), _describe(exc))
                 continue
@@ -203,7 +227,8 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
         return
     from distributed import as_completed
 
-    futures = client.map(clean_shard, pending, config=config, retries=retries, pure=False)
+    futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending], config=config,
+                         retries=retries, pure=False)
     path_of = {f.key: str(p) for f, p in zip(futures, pending, strict=True)}
     for future in as_completed(futures):
         try:

@@ -23,14 +23,14 @@ from corpus.cli.common import (
 
 def run_build(inputs: list[str], corpus_dir: Path, config_file: Path | None, wait: float,
               scheduler: str | None = None, workers: int | None = None, source: str | None = None,
-              quiet: bool = False):  # -> BuildReport
+              quiet: bool = False, prefilter: bool = True):  # -> BuildReport
     from corpus.build import build
     from corpus.progress import Progress
 
     check_cluster(scheduler, workers)
     with build_errors(), Progress("build", quiet=quiet) as progress:
         return build(inputs, corpus_dir, scope_config(config_file), wait=wait, scheduler=scheduler,
-                     workers=workers, source=source, progress=progress)
+                     workers=workers, source=source, progress=progress, prefilter=prefilter)
 
 
 def print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
@@ -55,11 +55,14 @@ def print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
 @wait_option
 @cluster_options
 @quiet_option
+@click.option("--prefilter/--no-prefilter", default=True, show_default=True,
+              help="Skip, without cleaning them, records that cannot match any topic term "
+                   "(counted as skipped:prefilter_out_of_scope). Recorded: a rebuild repeats it.")
 def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, source: str | None, wait: float,
-          scheduler: str | None, workers: int | None, quiet: bool) -> None:
+          scheduler: str | None, workers: int | None, quiet: bool, prefilter: bool) -> None:
     """Clean INPUTS and commit them as one new version of the corpus."""
-    print_build(run_build(list(inputs), corpus_dir, config_file, wait, scheduler, workers, source, quiet),
-                corpus_dir)
+    print_build(run_build(list(inputs), corpus_dir, config_file, wait, scheduler, workers, source, quiet,
+                          prefilter), corpus_dir)
 
 
 @click.command()
@@ -68,8 +71,10 @@ def build(inputs: tuple[str, ...], corpus_dir: Path, config_file: Path | None, s
 @wait_option
 @cluster_options
 @quiet_option
+@click.option("--prefilter/--no-prefilter", default=None,
+              help="With or without the scope prefilter (see build); default: as each dump was last read.")
 def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: str | None,
-            workers: int | None, quiet: bool) -> None:
+            workers: int | None, quiet: bool, prefilter: bool | None) -> None:
     """Re-clean every raw dump the corpus was built from with the current cleaners; commit what
     changes. Missing or altered dumps are reported and skipped (their documents stay)."""
     from corpus.build import rebuild as run_rebuild
@@ -79,5 +84,5 @@ def rebuild(corpus_dir: Path, config_file: Path | None, wait: float, scheduler: 
     check_cluster(scheduler, workers)
     with build_errors(), Progress("rebuild", quiet=quiet) as progress:
         report = run_rebuild(corpus_dir, scope_config(config_file), wait=wait, scheduler=scheduler, workers=workers,
-                             progress=progress)
+                             progress=progress, prefilter=prefilter)
     print_build(report, corpus_dir)

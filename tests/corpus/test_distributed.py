@@ -67,7 +67,7 @@ def test_cluster_build_is_the_single_process_build(tmp_path: Path, cluster: Loca
     spread = build(dumps, tmp_path / "spread", scheduler=cluster.scheduler_address)
 
     assert spread.counts == single.counts and spread.counts["added"] == 24
-    assert spread.rejected == single.rejected == {"out_of_scope": 4}
+    assert spread.rejected == single.rejected == {"prefilter_out_of_scope": 4}  # on the workers too
     assert spread.read["shards_cleaned"] == 4 and spread.read == single.read
     assert _rows(tmp_path / "spread") == _rows(tmp_path / "single")
     rejected = _rejected(tmp_path / "spread")
