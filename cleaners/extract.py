@@ -27,6 +27,14 @@ def _prune_config() -> tuple[frozenset[str], frozenset[str]]:
 # tree (twice) and handing it to readability: dropping them first makes every later step cheaper.
 # JSON-LD stays: trafilatura's baseline reads `articleBody` from it.
 _NO_TEXT = frozenset({"script", "style", "svg", "template", "link", "meta"})
+# Elements trafilatura deletes with their content in every mode (its MANUALLY_CLEANED list, less
+# <form>, <figure>, <time>, <math> and <head>, which it keeps or salvages in some cases): gone
+# before extraction, they no longer cost its copies of the tree and XPath passes (one each run).
+_CHROME_TAGS = frozenset({
+    "aside", "footer", "nav", "menu", "menuitem", "dialog", "iframe", "frame", "frameset", "fencedframe",
+    "noscript", "noindex", "object", "embed", "applet", "param", "audio", "video", "canvas", "picture",
+    "source", "track", "map", "area", "button", "input", "select", "option", "optgroup", "datalist",
+    "textarea", "label", "fieldset", "legend", "output", "progress"})
 
 
 def prune_chrome(tree: etree._Element) -> int:
@@ -40,6 +48,9 @@ def prune_chrome(tree: etree._Element) -> int:
             continue
         if tag in _NO_TEXT:
             if tag != "script" or el.get("type") != "application/ld+json":
+                doomed.append(el)
+        elif tag in _CHROME_TAGS:
+            if el.find(".//p") is None:  # an unclosed <nav> or <button> can swallow the article
                 doomed.append(el)
         elif el.get("id") in ids or (cls := el.get("class")) and not classes.isdisjoint(cls.split()):
             doomed.append(el)
