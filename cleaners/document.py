@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,7 +17,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 CLEANER_VERSION = "0.3.0"
 
 # Query parameters that never change what a news page shows.
-_WORDS = re.compile(r"\S+")  # what str.split() splits off (the same Unicode whitespace)
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)
 
 
@@ -83,7 +83,7 @@ class Document:
 
     def finalize(self) -> Document:
         """Fill the fields derived from text and identity, so every Document is self-consistent."""
-        self.word_count = sum(1 for _ in _WORDS.finditer(self.text))  # no list of words: pages can be MBs
+        self.word_count = sum(len(words) for words in _word_chunks(self.text))
         self.content_hash = content_hash(self.text)
         if not self.doc_id:
             key = self.canonical_url or self.url
@@ -106,9 +106,29 @@ def make_doc_id(url: str) -> str:
     return hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:24]
 
 
+_CHUNK = 1 << 20  # characters: bounds the word lists below on a page of many MBs
+_SPACE = re.compile(r"\s")  # the whitespace str.split() splits on
+
+
+def _word_chunks(text: str) -> Iterator[list[str]]:
+    """text.split() in pieces cut at whitespace: C-speed splitting (a regex match object per word
+    costs several times more), with memory bounded by the chunk, not the page."""
+    pos, n = 0, len(text)
+    while pos < n:
+        end = pos + _CHUNK
+        if end < n:
+            m = _SPACE.search(text, end)
+            end = m.start() if m else n
+        yield text[pos:end].split()
+        pos = end
+
+
 def content_hash(text: str) -> str:
     """Exact-duplicate key: whitespace and case differences do not make two texts different."""
-    h = hashlib.sha256()  # of " ".join(text.casefold().split()), fed word by word to keep memory flat
-    for i, m in enumerate(_WORDS.finditer(text.casefold())):
-        h.update((" " + m.group() if i else m.group()).encode("utf-8"))
+    h = hashlib.sha256()  # of " ".join(text.casefold().split()), fed a chunk at a time
+    sep = ""
+    for words in _word_chunks(text.casefold()):
+        if words:
+            h.update((sep + " ".join(words)).encode("utf-8"))
+            sep = " "
     return h.hexdigest()

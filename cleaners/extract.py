@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from copy import copy
 from functools import lru_cache
 
-import trafilatura
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
 from lxml import etree
+from trafilatura.core import trafilatura_sequence
+from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
 
 from cleaners.metadata import Metadata, extract_metadata
 from cleaners.rules import load_data
@@ -27,6 +30,14 @@ def _prune_config() -> tuple[frozenset[str], frozenset[str]]:
 # tree (twice) and handing it to readability: dropping them first makes every later step cheaper.
 # JSON-LD stays: trafilatura's baseline reads `articleBody` from it.
 _NO_TEXT = frozenset({"script", "style", "svg", "template", "link", "meta"})
+# Elements trafilatura deletes with their content in every mode (its MANUALLY_CLEANED list, less
+# <form>, <figure>, <time>, <math> and <head>, which it keeps or salvages in some cases): gone
+# before extraction, they no longer cost its copies of the tree and XPath passes (one each run).
+_CHROME_TAGS = frozenset({
+    "aside", "footer", "nav", "menu", "menuitem", "dialog", "iframe", "frame", "frameset", "fencedframe",
+    "noscript", "noindex", "object", "embed", "applet", "param", "audio", "video", "canvas", "picture",
+    "source", "track", "map", "area", "button", "input", "select", "option", "optgroup", "datalist",
+    "textarea", "label", "fieldset", "legend", "output", "progress"})
 
 
 def prune_chrome(tree: etree._Element) -> int:
@@ -40,6 +51,9 @@ def prune_chrome(tree: etree._Element) -> int:
             continue
         if tag in _NO_TEXT:
             if tag != "script" or el.get("type") != "application/ld+json":
+                doomed.append(el)
+        elif tag in _CHROME_TAGS:
+            if el.find(".//p") is None:  # an unclosed <nav> or <button> can swallow the article
                 doomed.append(el)
         elif el.get("id") in ids or (cls := el.get("class")) and not classes.isdisjoint(cls.split()):
             doomed.append(el)
@@ -219,10 +233,27 @@ def render_article_body(raw: str) -> str:
 RECALL_PAGE_SHARE = 0.3
 
 
+@lru_cache(maxsize=2)
+def _options(recall: bool) -> Extractor:
+    return Extractor(output_format="python", comments=False, tables=True, recall=recall)
+
+
 def _run(tree: etree._Element, url: str | None, recall: bool) -> str:
-    result = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                         include_tables=True, favor_recall=recall)
-    return (result.text or "") if result is not None else ""
+    """What trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_recall=recall)
+    gives as text, without its per-call costs: a new Extractor (it reads the config file's values)
+    and a deep copy of the tree (ours is parsed for this extraction alone). trafilatura prunes
+    the tree in place. The cascade is trafilatura's internal API: trafilatura is pinned, and
+    tests/cleaners/test_extract.py checks that both give the same text."""
+    options = copy(_options(recall))
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    try:
+        body, text, _, _ = trafilatura_sequence(tree, options, url)
+    except (TypeError, ValueError):
+        return ""
+    if len(text) < options.min_output_size:
+        return ""
+    return xmltotxt(body, options.formatting)
 
 
 def page_words(tree: etree._Element) -> int:
@@ -239,10 +270,12 @@ def main_text(tree: etree._Element, url: str | None = None) -> str:
     a long result it skips the readability comparison, so it also costs less. When its text
     covers little of the page it may have stopped at one block of a page laid out in several:
     the balanced extraction (which compares with readability) runs too, and the longer text wins.
-    Both runs prune the same nodes from the raw tree in place, so the second can reuse it."""
+    Both runs prune the same nodes from the raw tree in place, so the second can reuse it
+    (trafilatura does not change the tree otherwise: it works on copies)."""
+    words = page_words(tree)  # before the run, which prunes the tree
     recall = _run(tree, url, recall=True)
     n = len(recall.split())
-    if n >= RECALL_PAGE_SHARE * page_words(tree):
+    if n >= RECALL_PAGE_SHARE * words:
         return recall
     balanced = _run(tree, url, recall=False)
     return balanced if len(balanced.split()) > n else recall

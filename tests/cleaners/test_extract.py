@@ -85,3 +85,45 @@ def test_latin1_text_without_c1_controls_is_left_alone() -> None:
             "et financés par la région, selon un communiqué publié lundi.</p>")
     text = clean_html("<html><body><article>" + para * 3 + "</article></body></html>").text
     assert "Le café de la gare, à Fès, a rouvert" in text
+
+
+def test_chrome_elements_go_but_an_unclosed_one_keeps_the_article_it_swallowed() -> None:
+    # <nav>, <button>, <select> never hold article text and go before extraction; but a <nav> left
+    # open by a broken template holds the article, and is kept.
+    tree = parse_html("<html><body><nav><a href='/'>Home</a></nav><button>Subscribe now</button>"
+                      "<select><option>Region one</option></select><div class='entry'>" + PARAS +
+                      "</div></body></html>")
+    assert tree is not None
+    prune_chrome(tree)
+    text = " ".join(tree.itertext())
+    assert "container traffic grew for the 8th month" in text
+    assert "Home" not in text and "Subscribe now" not in text and "Region one" not in text
+    swallowed = parse_html("<html><body><nav><a href='/'>Home</a><div class='entry'>" + PARAS + "</div></body></html>")
+    assert swallowed is not None
+    prune_chrome(swallowed)
+    assert "container traffic grew for the 8th month" in " ".join(swallowed.itertext())
+
+
+def test_our_trafilatura_run_gives_bare_extractions_text() -> None:
+    # _run calls trafilatura's internal cascade (no Extractor, no tree copy per call): it must
+    # give what the public bare_extraction gives, in both modes, on a full page and a teaser list.
+    import trafilatura
+
+    from cleaners.extract import _run
+
+    teasers = "".join(f"<div class='teaser'><h3><a href='/n{i}'>Story {i} about the port</a></h3>"
+                      f"<p>Short teaser {i}.</p></div>" for i in range(12))
+    pages = ["<html><body><header>" + NAV + "</header><article><h1>Port traffic grows</h1>" + PARAS +
+             "<ul><li>Cranes: two</li><li>Quay: 300 m</li></ul></article><footer>All rights reserved</footer>"
+             "</body></html>",
+             "<html><body><div class='intro'>" + PARAS[:400] + "</p></div>" + teasers + "</body></html>"]
+    texts: list[str] = []
+    for html in pages:
+        for recall in (True, False):
+            tree, copy = parse_html(html), parse_html(html)
+            assert tree is not None and copy is not None
+            expected = trafilatura.bare_extraction(copy, url="https://example.ma/a", include_comments=False,
+                                                   include_tables=True, favor_recall=recall)
+            texts.append(expected.text if expected is not None else "")
+            assert _run(tree, "https://example.ma/a", recall) == texts[-1]
+    assert all(texts[:2]) and "Short teaser 11" in texts[2]
