@@ -165,12 +165,16 @@ def flatten_html(html: str, depth: int = FLAT_DEPTH) -> str:
     return "".join(out)
 
 
+CAPTION_MARK = "data-dgsn-caption"
+
+
 def expose_captions(tree: etree._Element, keep: bool) -> None:
     """trafilatura drops <figure> captions with the images; as paragraphs they are kept (the
     default: a caption often carries facts), or they are removed outright."""
     for caption in list(tree.iter("figcaption")):
         if keep:
             caption.tag = "p"
+            caption.set(CAPTION_MARK, "")  # the content model leaves a caption alone (unless repeated)
             parent = caption.getparent()
             if parent is not None and parent.tag == "figure":
                 parent.tag = "div"

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from cleaners.extract import CAPTION_MARK
+
 MODEL_FILE = Path(__file__).with_name("content_model.npz")
 RULE_ID = "model.boilerplate"
 
@@ -236,7 +238,8 @@ def _container(els: list[etree._Element | None], body: list[bool], n_words: list
     return max(votes, key=votes.__getitem__) if votes else None
 
 
-def features(lines: Sequence[str], index: DomIndex | None) -> np.ndarray:
+def features(lines: Sequence[str], index: DomIndex | None,
+             elements: list[etree._Element | None] | None = None) -> np.ndarray:
     """One row per line: its text, its DOM element (and where it sits against the element that
     holds the body paragraphs), its place among the lines and its neighbours."""
     n = len(lines)
@@ -275,6 +278,8 @@ def features(lines: Sequence[str], index: DomIndex | None) -> np.ndarray:
     longest = max(n_words) or 1
     long_lines = sum(1 for w in n_words if w >= 25) / n
     els = [index.find(line) for line in lines] if index is not None else [None] * n
+    if elements is not None:
+        elements[:] = els
     container = _container(els, body, n_words)
     orders = [index.order.get(el, 0) for el, b in zip(els, body, strict=True) if b and el is not None] \
         if index is not None else []
@@ -345,9 +350,31 @@ class LineJudge:
     def __init__(self, tree: etree._Element | None):
         self.tree = tree
 
-    def features(self, lines: Sequence[str]) -> np.ndarray:
-        return features(lines, DomIndex(self.tree, lines) if self.tree is not None else None)
+    def features(self, lines: Sequence[str], elements: list[etree._Element | None] | None = None) -> np.ndarray:
+        return features(lines, DomIndex(self.tree, lines) if self.tree is not None else None, elements)
 
     def scores(self, lines: Sequence[str]) -> tuple[np.ndarray, float]:
+        """A caption (kept as a paragraph by design: it often carries facts) scores 0 unless the
+        page repeats it."""
         model = forest()
-        return model.predict(self.features(lines)), model.cutoff
+        elements: list[etree._Element | None] = []
+        scores = model.predict(self.features(lines, elements))
+        seen: dict[str, int] = {}
+        for line in lines:
+            seen[line] = seen.get(line, 0) + 1
+        for i, el in enumerate(elements):
+            if el is not None and seen[lines[i]] == 1 and _in_caption(el):
+                scores[i] = 0.0
+        return scores, model.cutoff
+
+
+def _in_caption(el: etree._Element) -> bool:
+    block = _block(el)
+    node: etree._Element | None = el
+    while node is not None:
+        if node.get(CAPTION_MARK) is not None:
+            return True
+        if node is block:
+            return False
+        node = node.getparent()
+    return False
