@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from cleaners.document import Document, Removal
-from cleaners.extract import extract
+from cleaners.extract import extract_tree
 from cleaners.language import identify_document
-from cleaners.strip import Stripper
+from cleaners.strip import Judge, Stripper
 from cleaners.topics import match_topics
 from cleaners.unicode import decode_bytes, remove_arabic_marks, repair
 
@@ -31,11 +33,12 @@ def clean_text(text: str, url: str | None = None, *, title: str | None = None,
 
 
 def _clean(text: str, url: str | None, title: str | None, removed: list[Removal],
-           fields: dict[str, object], strip_arabic_marks: bool = False) -> tuple[Document, str]:
+           fields: dict[str, object], strip_arabic_marks: bool = False,
+           judge: Judge | None = None) -> tuple[Document, str]:
     """The Document, and the repaired text the rules ran over (removal offsets point into it)."""
     repaired = repair(text)
     title = repair(title) or None if title else None
-    result = _stripper().strip(repaired, title=title)
+    result = _stripper().strip(repaired, title=title, judge=judge)
     result.removed[:0] = removed
     if strip_arabic_marks:  # after the rules, so removal offsets still point into `repaired`
         result.text = remove_arabic_marks(result.text)
@@ -52,19 +55,21 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
 
 
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
-               captions: bool = True, strip_arabic_marks: bool = False, **fields: object) -> Document:
+               captions: bool = True, strip_arabic_marks: bool = False, model: bool = True,
+               **fields: object) -> Document:
     """Extract the main text and metadata of a page, then clean it like a text dump.
     `captions` keeps image captions as paragraphs; `strip_arabic_marks` removes tatweel and
-    harakat (off: Arabic letters are kept as written)."""
-    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions)
+    harakat (off: Arabic letters are kept as written); `model` lets the content model drop the
+    boilerplate lines the rules left (cleaners/models/content.py, rule `model.boilerplate`)."""
+    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions, model)
     return doc
 
 
 def explain_html(html: str | bytes, url: str | None = None, encoding: str | None = None,
-                 **fields: object) -> tuple[Document, str]:
+                 model: bool = True, **fields: object) -> tuple[Document, str]:
     """The Document (the one clean_html gives for the same arguments) and the text its rules ran
     over (removal offsets point into it)."""
-    return _clean_html(html, url, encoding, fields)
+    return _clean_html(html, url, encoding, fields, model=model)
 
 
 def explain_text(text: str, url: str | None = None, *, title: str | None = None,
@@ -73,7 +78,10 @@ def explain_text(text: str, url: str | None = None, *, title: str | None = None,
 
 
 def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields: dict[str, object],
-                strip_arabic_marks: bool = False, captions: bool = True) -> tuple[Document, str]:
+                strip_arabic_marks: bool = False, captions: bool = True, model: bool = True,
+                make_judge: Callable[[Any], Judge] | None = None) -> tuple[Document, str]:
+    """`make_judge` (of the page's tree) replaces the content model: training records the lines
+    and features through it."""
     if isinstance(html, bytes):
         html = decode_bytes(html, encoding)
     preamble_removed: list[Removal] = []
@@ -82,10 +90,15 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
         preamble = repair(_TAGS.sub("", html[:start.start()]))
         preamble_removed = _stripper().classify_preamble(preamble)
         html = html[start.start():]
-    text, meta = extract(html, url=url, captions=captions)
+    text, meta, tree = extract_tree(html, url=url, captions=captions)
+    judge = None
+    if model:
+        if make_judge is None:
+            from cleaners.models.content import LineJudge as make_judge  # numpy: only when used
+        judge = make_judge(tree)
     extra = dict(canonical_url=meta.canonical_url, authors=meta.authors, published_at=meta.published_at,
                  modified_at=meta.modified_at, section=meta.section, tags=meta.tags)
     extra.update({k: v for k, v in fields.items() if v is not None})
-    doc, repaired = _clean(text, url, meta.title, preamble_removed, extra, strip_arabic_marks)
+    doc, repaired = _clean(text, url, meta.title, preamble_removed, extra, strip_arabic_marks, judge)
     doc.site_name = doc.site_name or meta.site_name
     return doc, repaired

@@ -28,6 +28,9 @@ class Removal:
     text: str
     # Character offset in the repaired text before stripping; -1 for text printed before <html>.
     offset: int
+    # A learned rule's confidence (model.boilerplate: probability of boilerplate); None for the
+    # hand-written rules. Not stored in the corpus table (its removal struct is rule, text, offset).
+    score: float | None = None
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cleaners.clean import explain_html, explain_text
-from cleaners.document import Document
+from cleaners.document import Document, Removal
 from cleaners.pipeline import item_fields
 from cleaners.readers import RawItem, decode_item
 from cleaners.strip import PREAMBLE_OFFSET
@@ -40,18 +40,23 @@ def render(doc: Document, seen: str, width: int = 100) -> Iterator[str]:
         if not hits:
             yield f"{KEPT}{_short(line, width)}"
         elif any(r.text.strip() == line.strip() for r in hits):
-            rules = ", ".join(dict.fromkeys(r.rule for r in hits))
+            rules = ", ".join(dict.fromkeys(_rule(r) for r in hits))
             yield f"{DROPPED}{_short(line, width)}  « {rules}"
         else:
             marked = line
             for r in hits:
                 marked = marked.replace(r.text.strip(), f"⟦{r.text.strip()}⟧", 1)
-            yield f"{CUT}{_short(marked, width)}  « {', '.join(dict.fromkeys(r.rule for r in hits))}"
+            yield f"{CUT}{_short(marked, width)}  « {', '.join(dict.fromkeys(_rule(r) for r in hits))}"
         offset = end + 1
     if doc.credits:
         yield f"credits moved to metadata: {', '.join(doc.credits)}"
     yield f"--- clean text ({doc.word_count} words):"
     yield from doc.text.split("\n")
+
+
+def _rule(r: Removal) -> str:
+    """The rule id, and a learned rule's score ("model.boilerplate 0.93")."""
+    return r.rule if r.score is None else f"{r.rule} {r.score:.2f}"
 
 
 def _short(text: str, width: int) -> str:

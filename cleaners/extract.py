@@ -179,12 +179,16 @@ def flatten_html(html: str, depth: int = FLAT_DEPTH) -> str:
     return "".join(out)
 
 
+CAPTION_MARK = "data-dgsn-caption"
+
+
 def expose_captions(tree: etree._Element, keep: bool) -> None:
     """trafilatura drops <figure> captions with the images; as paragraphs they are kept (the
     default: a caption often carries facts), or they are removed outright."""
     for caption in list(tree.iter("figcaption")):
         if keep:
             caption.tag = "p"
+            caption.set(CAPTION_MARK, "")  # the content model leaves a caption alone (unless repeated)
             parent = caption.getparent()
             if parent is not None and parent.tag == "figure":
                 parent.tag = "div"
@@ -195,9 +199,17 @@ def expose_captions(tree: etree._Element, keep: bool) -> None:
 def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[str, Metadata]:
     """Main text and metadata of a page (metadata is read before pruning: some of it lives in
     containers the pruning removes, such as bylines)."""
+    text, metadata, _ = extract_tree(html, url, captions)
+    return text, metadata
+
+
+def extract_tree(html: str, url: str | None = None,
+                 captions: bool = True) -> tuple[str, Metadata, etree._Element | None]:
+    """`extract`, and the tree the text came from (None when it is the JSON-LD articleBody, or
+    there is no tree): the content model reads each line's element in it."""
     tree = parse_html(html)
     if tree is None:
-        return "", Metadata()
+        return "", Metadata(), None
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)
@@ -205,8 +217,8 @@ def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[s
     if metadata.article_body:
         body = render_article_body(metadata.article_body)
         if len(body.split()) >= ARTICLE_BODY_MIN_WORDS and len(body.split()) > ARTICLE_BODY_RATIO * len(text.split()):
-            text = body
-    return text, metadata
+            return body, metadata, None
+    return text, metadata, tree
 
 
 # The JSON-LD articleBody replaces the extraction when it is this much longer: the publisher's own

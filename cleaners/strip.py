@@ -8,13 +8,16 @@ they can reveal a whole line that a line rule then removes (" date 2022-10 © Co
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cleaners.document import Removal
 from cleaners.rules import EDGE_PUNCTUATION, Rule, fold_line, load_rules, norm_line, structure_config
 from cleaners.rules.shortcodes import ShortcodeRule
 
 _SPACES = re.compile(r"[ \t]+")
+_WORD = re.compile(r"\w")
 _TOKEN_SPLIT = re.compile(r"[\s|·•/,]+")
 _SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
@@ -23,6 +26,14 @@ _MAX_SPAN_PASSES = 10
 # than this; a longer line is a paragraph and skips them (folding it is most of their cost).
 LINE_RULE_MAX_CHARS = 600
 PREAMBLE_OFFSET = -1  # removals from text printed before <html>, outside the extracted text
+
+
+class Judge(Protocol):
+    """A learned judge of the lines the rules kept (cleaners.models.content.LineJudge)."""
+
+    rule_id: str
+
+    def scores(self, lines: Sequence[str]) -> tuple[Sequence[float], float]: ...
 
 
 @dataclass
@@ -167,6 +178,17 @@ class Stripper:
             self._drop(line, rule_id, removed)
 
     @staticmethod
+    def _apply_judge(lines: list[_Line], judge: Judge, removed: list[Removal]) -> None:
+        live = [ln for ln in lines if ln.kept and ln.text]
+        if not live:
+            return
+        scores, cutoff = judge.scores([ln.text for ln in live])
+        for line, score in zip(live, scores, strict=True):
+            if score >= cutoff and _WORD.search(line.text):
+                removed.append(Removal(judge.rule_id, line.text, line.offset, round(float(score), 3)))
+                line.kept = False
+
+    @staticmethod
     def _drop(line: _Line, rule_id: str, removed: list[Removal]) -> None:
         removed.append(Removal(rule_id, line.text, line.offset))
         line.kept = False
@@ -247,8 +269,10 @@ class Stripper:
         return removed
 
     # -- entry point ----------------------------------------------------------------------------
-    def strip(self, text: str, title: str | None = None, language: str | None = None) -> StripResult:
-        """`text` must already be repaired (cleaners.unicode.repair)."""
+    def strip(self, text: str, title: str | None = None, language: str | None = None,
+              judge: Judge | None = None) -> StripResult:
+        """`text` must already be repaired (cleaners.unicode.repair). A `judge` drops, last, the
+        kept lines it scores at or over its cutoff (recorded with the score)."""
         removed: list[Removal] = []
         credits: list[str] = []
         lines: list[_Line] = []
@@ -278,6 +302,8 @@ class Stripper:
             self._apply_lines(lines[k:k + 1], language, removed)
         title = " ".join(title.split()) if title else None
         title, site_name = self._apply_structure(lines, title, removed)
+        if judge is not None:
+            self._apply_judge(lines, judge, removed)
         out: list[str] = []
         for line in lines:
             if not line.kept:

@@ -119,6 +119,7 @@ def package_data_files() -> set[str]:
             for p in (REPO / pkg).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
             and "__pycache__" not in p.parts}
     assert {"crawler/sources.yaml", "crawler/sample_outlets/pages/manifest.yaml",
-            "crawler/sample_outlets/pages/7news-en/robots.txt", "cleaners/rules/chrome.yaml"} <= data
+            "crawler/sample_outlets/pages/7news-en/robots.txt", "cleaners/rules/chrome.yaml",
+            "cleaners/models/content_model.npz"} <= data
     assert any(n.endswith(".cp1256.html") for n in data)
     return data

@@ -1,0 +1,380 @@
+"""The content model: a small gradient-boosted tree ensemble over the lines the rules kept, which
+drops the boilerplate lines no rule names (author bios, newsletter calls to action, gallery
+navigation, repeated captions, "updated N hours ago", footer addresses, tag lists).
+
+Each line is mapped back to the DOM element it came from (after trafilatura ran over the tree),
+so a line is judged by its text shape (length, punctuation, digits, capitals, sentences, stopword
+share in ar/fr/en) and by where it sits: tag, ancestors, class and id tokens, link density, place
+in the page and in the text, its neighbours. No feature is an English word alone, so the same
+model serves Arabic and French pages.
+
+Inference is numpy only: the trees are arrays (cleaners/models/content_model.npz) walked for all
+lines and all trees at once. `train_content.py` writes that file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+
+from cleaners.extract import CAPTION_MARK
+
+MODEL_FILE = Path(__file__).with_name("content_model.npz")
+RULE_ID = "model.boilerplate"
+
+# Short function-word lists: the share of them in a line tells running prose from labels,
+# names and navigation, in each of the three languages.
+STOPWORDS = frozenset("""
+the a an of to in and or is are was were be been for on at by with from that this it as not but
+have has had will would can its their they he she we you his her our which who said also than
+le la les un une des de du et ou est sont été pour par sur dans avec que qui ce cette il elle ils
+nous vous au aux ne pas plus se sa son ses leur a été selon après
+في من على إلى الى عن مع أن ان التي الذي هذا هذه ذلك كان قد لا ما وقد كما بعد قبل حيث وفي أو او
+ثم هو هي تم بين عند إن لم لن وذلك الذين
+""".split())
+
+_BLOCK_TAGS = frozenset({"p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+                         "figcaption", "caption", "pre", "dd", "dt", "section", "article", "header",
+                         "footer", "aside", "nav", "address", "figure", "main", "form", "body", "tr",
+                         "table", "ul", "ol", "dl", "center"})
+_TAG_GROUPS = {"p": 0, "div": 1, "li": 2, "td": 3, "th": 3, "h1": 4, "h2": 4, "h3": 4, "h4": 4, "h5": 4,
+               "h6": 4, "blockquote": 5, "figcaption": 6, "caption": 6, "pre": 7, "dd": 8, "dt": 8,
+               "section": 1, "article": 1, "address": 9, "span": 10, "a": 11}
+N_TAGS = 13  # the groups above, and "other"
+_ANCESTORS = ("footer", "aside", "nav", "header", "figure", "form", "li", "table", "blockquote",
+              "article", "main", "a", "h1", "h2", "h3", "ul", "section")
+# Substrings of class and id values (any ancestor): layout words are the same in every language.
+CLASS_TOKENS = ("author", "bio", "byline", "newsletter", "subscri", "signup", "gallery", "slide", "caption",
+                "credit", "foot", "related", "tag", "categor", "meta", "share", "social", "promo", "widget",
+                "sidebar", "nav", "menu", "breadcrumb", "date", "time", "comment", "sponsor", "ad-", "banner",
+                "cta", "disclaim", "copyright", "content", "article", "body", "entry", "post", "text", "story",
+                "main", "title", "head", "summary", "excerpt", "lead", "card", "list", "teaser", "more",
+                "popup", "modal", "cookie", "form", "button", "btn", "label", "info", "contact", "address")
+_SENT_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
+_WORD = re.compile(r"\w+")
+_SENTENCE_BREAK = re.compile(r"[.!?؟…](?=\s|$)")
+_PUNCT = re.compile(r"[^\w\s]")
+_DIGIT = re.compile(r"\d")
+_UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
+_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_SEPARATORS = re.compile(r"[|•·/›»>]")
+_URLISH = re.compile(r"https?://|www\.|@\w|\.com\b|\.ma\b")
+KEY_TOKENS = 6  # a line is found in the DOM by its first words
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(text.lower().split(maxsplit=KEY_TOKENS)[:KEY_TOKENS])
+
+
+class DomIndex:
+    """The text nodes of the tree by their first words, in document order, so each extracted line
+    finds the element its text starts in. Built once per page, one pass over the tree; only text
+    that starts with the first word of some line is indexed."""
+
+    def __init__(self, tree: etree._Element, lines: Sequence[str] = ()):
+        self.nodes: dict[tuple[str, ...], list[etree._Element]] = {}
+        self.order: dict[etree._Element, int] = {}
+        self.used: dict[tuple[str, ...], int] = {}
+        self.blocks: dict[etree._Element, tuple[int, int]] = {}
+        firsts = {key[0] for key in map(_key, lines) if key}
+        nodes = self.nodes
+        n = 0
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            n += 1
+            self.order[el] = n
+            text, tail = el.text, el.tail
+            if text and not text.isspace() and (key := _key(text))[0] in firsts:
+                nodes.setdefault(key, []).append(el)
+            if tail and not tail.isspace() and (key := _key(tail))[0] in firsts:
+                parent = el.getparent()
+                if parent is not None:
+                    nodes.setdefault(key, []).append(parent)
+        self.size = max(n, 1)
+
+    def link_density(self, block: etree._Element) -> float:
+        """Share of the block's characters inside links (once per block: lines share blocks)."""
+        if block not in self.blocks:
+            chars = len(block.xpath("string()")) or 1
+            self.blocks[block] = (chars, sum(len(a.xpath("string()")) for a in block.iter("a")))
+        chars, links = self.blocks[block]
+        return min(links / chars, 1.0)
+
+    def find(self, line: str) -> etree._Element | None:
+        words = _key(line)
+        for k in range(len(words), 0, -1):
+            key = tuple(words[:k])
+            found = self.nodes.get(key)
+            if found:
+                i = self.used.get(key, 0)
+                self.used[key] = i + 1
+                return found[min(i, len(found) - 1)]
+        return None
+
+
+def _block(el: etree._Element) -> etree._Element:
+    while el.tag not in _BLOCK_TAGS:
+        parent = el.getparent()
+        if parent is None:
+            break
+        el = parent
+    return el
+
+
+def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._Element | None,
+                  lo: int, hi: int) -> list[float]:
+    if el is None:
+        return [0.0] * N_DOM
+    block = _block(el)
+    tags = [0.0] * N_TAGS
+    tags[_TAG_GROUPS.get(block.tag, N_TAGS - 1) if isinstance(block.tag, str) else N_TAGS - 1] = 1.0
+    owner = [0.0] * N_OWNER
+    owner[_OWNER_GROUPS.get(el.tag, N_OWNER - 1) if isinstance(el.tag, str) else N_OWNER - 1] = 1.0
+    ancestors = [0.0] * len(_ANCESTORS)
+    names: list[str] = []
+    depth = 0
+    up = -1  # levels from the element up to the body paragraphs' container (-1: not inside it)
+    node: etree._Element | None = el
+    while node is not None:
+        if node is container and up < 0:
+            up = depth
+        depth += 1
+        tag = node.tag
+        if isinstance(tag, str):
+            if tag in _ANCESTORS:
+                ancestors[_ANCESTORS.index(tag)] = 1.0
+            if depth <= 8:
+                names.append(node.get("class") or "")
+                names.append(node.get("id") or "")
+        node = node.getparent()
+    attrs = " ".join(names).lower()
+    classes = [1.0 if t in attrs else 0.0 for t in CLASS_TOKENS]
+    order = index.order.get(el, 0)
+    parent = block.getparent()
+    return [1.0, index.link_density(block), order / index.size, float(depth),
+            *tags, *ancestors, *classes, *owner,
+            float(up >= 0), float(up), float(parent is not None and parent is container),
+            float(bool(hi) and order < lo), float(bool(hi) and order > hi)]
+
+
+_CAPITALIZED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-Þ]")
+_OWNER_GROUPS = {"a": 0, "strong": 1, "b": 1, "em": 2, "i": 2, "span": 3, "time": 4, "small": 5}
+N_OWNER = 7
+MARK = "\x00"
+
+
+def _char_counts(pattern: re.Pattern[str], joined: str, lines: Sequence[str]) -> np.ndarray:
+    """Characters of each line that `pattern` (never matching a newline) matches: one substitution
+    over the whole text, not a regex call per line."""
+    return np.array([len(a) - len(b) for a, b in zip(lines, pattern.sub("", joined).split("\n"), strict=True)],
+                    dtype=np.float32)
+
+
+def _match_counts(pattern: re.Pattern[str], joined: str) -> np.ndarray:
+    return np.array([piece.count(MARK) for piece in pattern.sub(MARK, joined).split("\n")], dtype=np.float32)
+
+
+N_TEXT = 18
+
+
+def text_features(lines: Sequence[str]) -> np.ndarray:
+    """The shape of each line's text: length, punctuation, digits, capitals, script, sentences,
+    stopword share, separators."""
+    lines = [line.replace(MARK, " ").replace("\n", " ") for line in lines]
+    joined = "\n".join(lines)
+    lower = joined.lower()
+    chars = np.array([len(line) for line in lines], dtype=np.float32)
+    words = np.array([len(line.split()) for line in lines], dtype=np.float32)
+    ends = [line.rstrip() for line in lines]
+    c1, w1 = np.maximum(chars, 1), np.maximum(words, 1)
+    words_of = [_WORD.findall(line) for line in lower.split("\n")]
+    tokens = np.array([max(len(t), 1) for t in words_of], dtype=np.float32)
+    X = np.empty((len(lines), N_TEXT), dtype=np.float32)
+    X[:, 0], X[:, 1], X[:, 2] = np.log1p(chars), np.log1p(words), chars / w1
+    X[:, 3] = [e.endswith(_SENT_END) for e in ends]
+    X[:, 4] = [e.endswith(":") for e in ends]
+    X[:, 5] = [line[:1].isdigit() for line in lines]
+    X[:, 6] = _char_counts(_SEPARATORS, joined, lines) / w1
+    X[:, 7] = _char_counts(_PUNCT, joined, lines) / c1
+    X[:, 8] = _char_counts(_DIGIT, joined, lines) / c1
+    X[:, 9] = _char_counts(_UPPER, joined, lines) / np.maximum(_char_counts(_LATIN, joined, lines), 1)
+    X[:, 10] = _match_counts(_CAPITALIZED, joined) / w1
+    X[:, 11] = _char_counts(_ARABIC, joined, lines) / c1
+    X[:, 12] = _match_counts(_SENTENCE_BREAK, joined)
+    X[:, 13] = [sum(map(STOPWORDS.__contains__, t)) for t in words_of] / tokens
+    X[:, 14] = ["©" in line for line in lines]
+    X[:, 15] = _match_counts(_URLISH, lower) > 0
+    X[:, 16] = [line.count(",") for line in lines] / w1
+    X[:, 17] = [line.count("،") for line in lines] / w1
+    return X
+
+
+N_DOM = 4 + N_TAGS + len(_ANCESTORS) + len(CLASS_TOKENS) + N_OWNER + 5
+N_CONTEXT = 19
+N_FEATURES = N_TEXT + N_DOM + N_CONTEXT
+
+
+def _is_body(words: int, line: str) -> bool:
+    """A paragraph of running text (the stripper's test for the start of the body)."""
+    return words >= 25 or (words >= 10 and line.rstrip().endswith(_SENT_END))
+
+
+def _container(els: list[etree._Element | None], body: list[bool], n_words: list[int]) -> etree._Element | None:
+    """The element whose children hold most of the body paragraphs' words: the article's own box."""
+    votes: dict[etree._Element, int] = {}
+    for el, is_body, w in zip(els, body, n_words, strict=True):
+        if el is not None and is_body:
+            parent = _block(el).getparent()
+            if parent is not None:
+                votes[parent] = votes.get(parent, 0) + w
+    return max(votes, key=votes.__getitem__) if votes else None
+
+
+def features(lines: Sequence[str], index: DomIndex | None,
+             elements: list[etree._Element | None] | None = None) -> np.ndarray:
+    """One row per line: its text, its DOM element (and where it sits against the element that
+    holds the body paragraphs), its place among the lines and its neighbours."""
+    n = len(lines)
+    X = np.zeros((n, N_FEATURES), dtype=np.float32)
+    if not n:
+        return X
+    X[:, :N_TEXT] = text_features(lines)
+    counts: dict[str, int] = {}
+    keys = [" ".join(line.lower().split()) for line in lines]
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    n_words = [len(line.split()) for line in lines]
+    body = [_is_body(w, line) for w, line in zip(n_words, lines, strict=True)]
+    bodies = [i for i, b in enumerate(body) if b]
+    first, last = (bodies[0], bodies[-1]) if bodies else (n, -1)
+    # Lines to the nearest body paragraph, and the run of non-body lines each line is in.
+    dist = [n] * n
+    run = [0] * n
+    gap = n
+    for i in range(n):
+        gap = 0 if body[i] else gap + 1
+        dist[i] = gap
+    gap = n
+    for i in range(n - 1, -1, -1):
+        gap = 0 if body[i] else gap + 1
+        dist[i] = min(dist[i], gap)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and not body[j]:
+            j += 1
+        for k in range(i, j):
+            run[k] = j - i
+        i = j + 1 if j == i else j
+    total = sum(n_words) or 1
+    longest = max(n_words) or 1
+    long_lines = sum(1 for w in n_words if w >= 25) / n
+    els = [index.find(line) for line in lines] if index is not None else [None] * n
+    if elements is not None:
+        elements[:] = els
+    container = _container(els, body, n_words)
+    orders = [index.order.get(el, 0) for el, b in zip(els, body, strict=True) if b and el is not None] \
+        if index is not None else []
+    lo, hi = (min(orders), max(orders)) if orders else (0, 0)
+    before = 0
+    for i, el in enumerate(els):
+        prev_w = n_words[i - 1] if i else 0
+        next_w = n_words[i + 1] if i + 1 < n else 0
+        context = [i / n, before / total, (total - before - n_words[i]) / total, math.log1p(n),
+                   math.log1p(total), n_words[i] / longest, long_lines, math.log1p(prev_w), math.log1p(next_w),
+                   float(counts[keys[i]] > 1),
+                   float(i > 0 and lines[i - 1].rstrip().endswith(_SENT_END)),
+                   float(i + 1 < n and lines[i + 1].rstrip().endswith(_SENT_END)),
+                   float(i < first), float(i > last), math.log1p(dist[i]), math.log1p(run[i]),
+                   len(bodies) / n, float(body[i]), float(counts[keys[i]])]
+        dom = _dom_features(el, index, container, lo, hi) if index is not None else [0.0] * N_DOM
+        X[i, N_TEXT:] = dom + context
+        before += n_words[i]
+    return X
+
+
+class Forest:
+    """A binary tree ensemble as flat arrays: node feature, threshold, children (a negative child
+    -k-1 is leaf k), leaf values. A missing value never occurs (every feature is computed)."""
+
+    def __init__(self, path: Path = MODEL_FILE):
+        with np.load(path) as data:
+            self.feature = data["feature"]      # (trees, nodes) int32
+            self.threshold = data["threshold"]  # (trees, nodes) float32
+            self.left = data["left"]            # (trees, nodes) int32
+            self.right = data["right"]          # (trees, nodes) int32
+            self.leaf = data["leaf"]            # (trees, leaves) float32
+            self.bias = float(data["bias"])
+            self.cutoff = float(data["cutoff"])
+            self.depth = int(data["depth"])
+        self.trees = np.arange(self.feature.shape[0])[None, :]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability that each row is boilerplate: every tree of every row walked in lockstep."""
+        if not len(X):
+            return np.zeros(0, dtype=np.float32)
+        rows = np.arange(len(X))[:, None]
+        node = np.zeros((len(X), self.feature.shape[0]), dtype=np.int32)
+        for _ in range(self.depth):
+            inner = node >= 0
+            at = np.where(inner, node, 0)
+            feat = self.feature[self.trees, at]
+            go_left = X[rows, feat] <= self.threshold[self.trees, at]
+            nxt = np.where(go_left, self.left[self.trees, at], self.right[self.trees, at])
+            node = np.where(inner, nxt, node)
+            if not (node >= 0).any():
+                break
+        raw = self.leaf[self.trees, -node - 1].sum(axis=1) + self.bias
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+@lru_cache(maxsize=1)
+def forest() -> Forest:
+    return Forest()
+
+
+class LineJudge:
+    """What the stripper asks about the lines it kept: a boilerplate score for each (the DOM is
+    indexed only when there are lines to judge)."""
+
+    rule_id = RULE_ID
+
+    def __init__(self, tree: etree._Element | None):
+        self.tree = tree
+
+    def features(self, lines: Sequence[str], elements: list[etree._Element | None] | None = None) -> np.ndarray:
+        return features(lines, DomIndex(self.tree, lines) if self.tree is not None else None, elements)
+
+    def scores(self, lines: Sequence[str]) -> tuple[np.ndarray, float]:
+        """A caption (kept as a paragraph by design: it often carries facts) scores 0 unless the
+        page repeats it."""
+        model = forest()
+        elements: list[etree._Element | None] = []
+        scores = model.predict(self.features(lines, elements))
+        seen: dict[str, int] = {}
+        for line in lines:
+            seen[line] = seen.get(line, 0) + 1
+        for i, el in enumerate(elements):
+            if el is not None and seen[lines[i]] == 1 and _in_caption(el):
+                scores[i] = 0.0
+        return scores, model.cutoff
+
+
+def _in_caption(el: etree._Element) -> bool:
+    block = _block(el)
+    node: etree._Element | None = el
+    while node is not None:
+        if node.get(CAPTION_MARK) is not None:
+            return True
+        if node is block:
+            return False
+        node = node.getparent()
+    return False

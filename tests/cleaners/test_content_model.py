@@ -1,0 +1,168 @@
+"""The content model (cleaners/models/content.py): the boilerplate lines it drops, the body it keeps."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+from cleaners import clean_html
+from cleaners.clean import explain_html
+from cleaners.explain import render
+from cleaners.models.content import MODEL_FILE, N_FEATURES, RULE_ID, Forest
+from cleaners.strip import _is_body_paragraph
+from tests.helpers import REPO
+
+BODY = {
+    "en": [
+        "Police in the port city said on Monday that two men had been detained after a months-long "
+        "inquiry into a ring that forged travel documents for people hoping to cross the strait.",
+        "Investigators seized printers, blank passports and several hundred stamps during searches of "
+        "three flats, according to a statement released by the regional security office.",
+        "The suspects, aged 34 and 41, were placed in custody and will appear before the prosecutor "
+        "later this week, the statement added, without giving their nationalities.",
+        "Officials said the operation was carried out with the help of partner agencies abroad, who had "
+        "flagged several of the forged documents at airports over the past year.",
+    ],
+    "fr": [
+        "Les services de police de la ville portuaire ont annoncé lundi l'interpellation de deux hommes "
+        "au terme d'une enquête de plusieurs mois sur un réseau de faux documents de voyage.",
+        "Les enquêteurs ont saisi des imprimantes, des passeports vierges et plusieurs centaines de "
+        "tampons lors de perquisitions menées dans trois appartements, selon un communiqué officiel.",
+        "Les deux suspects, âgés de 34 et 41 ans, ont été placés en garde à vue et seront présentés au "
+        "procureur dans le courant de la semaine, précise le communiqué.",
+        "L'opération a été menée avec l'appui de services partenaires à l'étranger, qui avaient signalé "
+        "plusieurs de ces faux documents dans des aéroports au cours de l'année écoulée.",
+    ],
+    "ar": [
+        "أعلنت مصالح الشرطة بالمدينة الساحلية يوم الاثنين عن توقيف رجلين بعد تحقيق دام عدة أشهر حول "
+        "شبكة متخصصة في تزوير وثائق السفر لفائدة أشخاص يرغبون في عبور المضيق.",
+        "وحجز المحققون آلات طباعة وجوازات سفر فارغة ومئات الأختام خلال عمليات تفتيش شملت ثلاث شقق، "
+        "حسب بلاغ صادر عن المصلحة الجهوية للأمن.",
+        "وقد تم وضع المشتبه فيهما، البالغين من العمر 34 و41 سنة، تحت تدبير الحراسة النظرية في انتظار "
+        "تقديمهما أمام النيابة العامة خلال هذا الأسبوع، يضيف البلاغ.",
+        "وأوضح المصدر ذاته أن العملية تمت بتعاون مع مصالح شريكة بالخارج كانت قد رصدت عددا من هذه "
+        "الوثائق المزورة في مطارات مختلفة خلال السنة الماضية.",
+    ],
+}
+# The boilerplate a reader would cut: a gallery's navigation, a newsletter call to action, the
+# author's bio line, each in the markup news themes give it.
+CHROME = {
+    "en": ("Image 1 of 8", "Back to gallery",
+           "Sign up for our morning newsletter and get the top stories delivered to your inbox.",
+           "Sara Bennani is a reporter for The Coast Herald covering security and justice."),
+    "fr": ("Image 1 sur 8", "Retour à la galerie",
+           "Inscrivez-vous à notre newsletter pour recevoir chaque matin l'essentiel de l'actualité.",
+           "Sara Bennani est journaliste au Courrier de la Côte, où elle couvre la sécurité et la justice."),
+    "ar": ("الصورة 1 من 8", "العودة إلى المعرض",
+           "اشترك في نشرتنا الإخبارية لتصلك أهم الأخبار كل صباح على بريدك الإلكتروني.",
+           "سارة بناني صحفية في جريدة الساحل تغطي قضايا الأمن والعدالة."),
+}
+
+
+def page(lang: str) -> str:
+    body = BODY[lang]
+    nav, back, cta, bio = CHROME[lang]
+    direction = ' dir="rtl"' if lang == "ar" else ""
+    return f"""<!doctype html><html lang="{lang}"{direction}><head><meta charset="utf-8">
+<title>Forged travel documents ring</title></head><body>
+<header class="site-header"><a href="/">The Coast Herald</a></header>
+<main><article class="post type-post">
+<h1 class="entry-title">Forged travel documents ring</h1>
+<div class="entry-content">
+<p>{body[0]}</p>
+<figure class="wp-block-gallery"><img src="/img/1.jpg" alt=""></figure>
+<p class="has-small-font-size">{nav}</p>
+<p><a href="/gallery/">{back}</a></p>
+<p>{body[1]}</p>
+<p><strong>{cta}</strong> <a href="/newsletter/">→</a></p>
+<p>{body[2]}</p>
+<p>{body[3]}</p>
+<p><em>{bio}</em></p>
+</div>
+</article></main>
+<footer class="site-footer"><p>© 2026 The Coast Herald</p></footer>
+</body></html>"""
+
+
+def test_model_file_is_small_and_loads_fast() -> None:
+    assert MODEL_FILE.stat().st_size < 2_000_000
+    code = ("import time; t = time.perf_counter(); from cleaners.models.content import Forest; Forest(); "
+            "print(time.perf_counter() - t)")
+    seconds = float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                   text=True, cwd=REPO).stdout)
+    assert seconds < 0.5  # numpy's import included; the file itself loads in a few ms
+    start = time.perf_counter()
+    model = Forest()
+    assert time.perf_counter() - start < 0.1
+    scores = model.predict(np.zeros((3, N_FEATURES), dtype=np.float32))
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
+
+
+# Not reached: the shipped model (trained on WCXB, nearly all English) scores these lines 0.02-0.4
+# when they sit in plain <p> inside the article body, under its cutoff. Strict: it fails once a
+# retrained model drops them, so the marker goes then.
+@pytest.mark.xfail(strict=True, reason="the model keeps in-body bio, newsletter and gallery lines")
+@pytest.mark.parametrize("lang", ["en", "fr", "ar"])
+def test_bio_newsletter_and_gallery_lines_are_dropped_by_the_model(lang: str) -> None:
+    doc = clean_html(page(lang), url=f"https://herald.example/{lang}/forged-documents/")
+    for sentence in BODY[lang]:
+        assert sentence in doc.text
+    for line in CHROME[lang]:
+        assert line not in doc.text
+    dropped = {r.text: r for r in doc.removed if r.rule == RULE_ID}
+    # The gallery's back link goes with trafilatura's link-only paragraphs; the rest is the model's.
+    nav, _, cta, bio = CHROME[lang]
+    for line in (nav, cta, bio):
+        assert any(line in text for text in dropped), (line, doc.removed)
+    assert all(r.score is not None and 0.5 <= r.score <= 1 for r in dropped.values())
+    assert all(r.score is None for r in doc.removed if r.rule != RULE_ID)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ar"])
+def test_model_false_keeps_the_lines(lang: str) -> None:
+    doc = clean_html(page(lang), url=f"https://herald.example/{lang}/forged-documents/", model=False)
+    assert all(sentence in doc.text for sentence in BODY[lang])
+    nav, _, cta, bio = CHROME[lang]
+    assert all(line in doc.text for line in (nav, cta, bio))
+    assert not any(r.rule == RULE_ID for r in doc.removed)
+
+
+HEADER = ('<p><a href="/news/">Back to news</a> | <a href="/security/">Security</a></p><p>Updated 3 hours ago</p>'
+          "<p>3 January, 2026</p><p>Sara Bennani</p><p>Security correspondent</p>")
+
+
+def test_explain_shows_the_model_removal_with_its_score() -> None:
+    html = page("en").replace('<div class="entry-content">', '<div class="entry-content">' + HEADER)
+    doc, seen = explain_html(html, url="https://herald.example/en/forged-documents/")
+    dropped = [r for r in doc.removed if r.rule == RULE_ID]
+    assert dropped and all(r.score is not None and r.score >= Forest().cutoff for r in dropped)
+    assert all(sentence in doc.text for sentence in BODY["en"])
+    lines = list(render(doc, seen, width=300))
+    for r in dropped:
+        assert f"- {r.text}  « {RULE_ID} {r.score:.2f}" in lines
+    plain, _ = explain_html(html, url="https://herald.example/en/forged-documents/", model=False)
+    assert all(r.text in plain.text for r in dropped)
+
+
+def _outlet_pages(langs: tuple[str, ...]) -> list[tuple[str, str]]:
+    folder = REPO / "crawler" / "sample_outlets" / "pages"
+    entries = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    return [((folder / e["file"]).read_text(encoding="utf-8"), e["url"]) for e in entries
+            if e.get("status", 200) == 200 and e["file"].split("/")[0].endswith(langs)]
+
+
+def test_ar_fr_sample_outlet_pages_lose_no_body_sentence() -> None:
+    pages = _outlet_pages(("-ar", "-fr"))
+    assert len(pages) >= 4
+    for html, url in pages:
+        without = clean_html(html, url=url, model=False)
+        with_model = clean_html(html, url=url)
+        body = [ln for ln in without.text.split("\n") if _is_body_paragraph(ln)]
+        assert body, url
+        kept = set(with_model.text.split("\n"))
+        assert [ln for ln in body if ln not in kept] == [], url
