@@ -134,12 +134,17 @@ class NearDupIndex:
         """Add (doc_id, text, credited, published_at) documents, each to the cluster of its most
         similar indexed document, or to a new cluster; a doc_id already indexed (a changed
         document) is re-placed. Returns the clusters whose membership changed."""
+        return self.add_signed((doc_id, signature(text), credited, published_at)
+                               for doc_id, text, credited, published_at in docs)
+
+    def add_signed(self, docs: Iterable[tuple[str, np.ndarray, bool, str]]) -> set[str]:
+        """`add` with each text's signature() already computed: a build computes them one batch
+        of texts at a time, then places all its documents in one order (the same as `add`)."""
         touched: set[str] = set()
         batch = sorted(docs, key=lambda d: (d[2], d[3] or "9999", d[0]))
-        for doc_id, text, credited, published_at in batch:
+        for doc_id, sig, credited, published_at in batch:
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
-            sig = signature(text)
             mh = _minhash(sig)
             best, best_j = None, self.threshold
             for cand in self.lsh.query(mh):

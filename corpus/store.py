@@ -4,6 +4,7 @@ before or during its commit leaves the previous version readable."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -185,18 +186,32 @@ class CorpusStore:
         """Whole rows of the given documents (a filtered scan, not the whole table)."""
         if not doc_ids:
             return SCHEMA.empty_table()
-        # Filtered after the scan: a pushed-down filter trips over the string_view columns
-        # delta-rs 1.x reads (pyarrow has no kernel comparing them with the statistics' strings).
-        rows = self.read(version).select(SCHEMA.names).cast(SCHEMA)
-        return rows.filter(pc.is_in(rows["doc_id"], value_set=pa.array(list(doc_ids), pa.string())))
+        # Filtered after the scan, one batch at a time (memory: the rows wanted, not the table): a
+        # pushed-down filter trips over the string_view columns delta-rs 1.x reads (pyarrow has no
+        # kernel comparing them with the statistics' strings).
+        table = self.table(version)
+        local = pafs.SubTreeFileSystem(str(self.path.resolve()), pafs.LocalFileSystem())
+        wanted = pa.array(list(doc_ids), pa.string())
+        parts = [SCHEMA.empty_table()]
+        try:
+            for batch in table.to_pyarrow_dataset(filesystem=local).to_batches(batch_size=1024):
+                rows = pa.Table.from_batches([batch]).select(SCHEMA.names).cast(SCHEMA)
+                if (rows := rows.filter(pc.is_in(rows["doc_id"], value_set=wanted))).num_rows:
+                    parts.append(rows)
+        except FileNotFoundError as exc:
+            if table.version() in self.readable_versions():
+                raise
+            raise self.vacuumed_error(table.version()) from exc
+        return pa.concat_tables(parts)
 
     # -- the rejected table ---------------------------------------------------------------------
     @property
     def rejected_path(self) -> Path:
         return self.path / REJECTED_DIR
 
-    def commit_rejected(self, rows: pa.Table) -> None:
-        if rows.num_rows:
+    def commit_rejected(self, rows: pa.Table | pa.RecordBatchReader) -> None:
+        """Append rows (a table, or a stream of batches) to the rejected table, in one commit."""
+        if isinstance(rows, pa.RecordBatchReader) or rows.num_rows:
             write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge")
 
     def rejected(self) -> pa.Table:
@@ -220,30 +235,38 @@ class CorpusStore:
             return None
         return max((v.version for v in self.history() if not v.is_vacuum), default=self.latest_version())
 
-    def commit(self, upserts: pa.Table, metadata: dict[str, Any], deletes: Sequence[str] = ()) -> int:
+    def commit(self, upserts: pa.Table | pa.RecordBatchReader, metadata: dict[str, Any],
+               deletes: Sequence[str] = (), append_only: bool = False) -> int:
         """Insert new doc_ids, replace changed ones and delete `deletes` in one commit; return the
-        new version.
+        new version. `upserts` may be a stream of batches (a build's): delta-rs writes them to data
+        files as they come and commits once at the end, so a build killed before that leaves only
+        unreferenced files (vacuum deletes them). `append_only`: the caller knows that no row of
+        `upserts` has a doc_id in the table, so no merge (which reads the table) is needed.
 
         A build with nothing to change still commits (an empty append) so that every build is
         a version with its inputs and counts on record.
         """
         props = CommitProperties(custom_metadata={META_KEY: json.dumps(metadata, ensure_ascii=False)})
-        upserts = upserts.cast(SCHEMA)
+        if isinstance(upserts, pa.Table):
+            append_only = append_only or upserts.num_rows == 0
+            upserts = upserts.cast(SCHEMA).to_reader()
         if not self.exists():
             self.path.mkdir(parents=True, exist_ok=True)
             write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
                             configuration=TABLE_PROPERTIES)
-        elif upserts.num_rows == 0 and not deletes:
+        elif append_only and not deletes:
             write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props)
         else:
             # Rows to delete travel in the same merge, marked by a record_hash no real row has.
             doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
                                "record_hash": pa.array([_DELETE] * len(deletes), pa.string())})
-            source = pa.concat_tables([upserts, doomed.select(["doc_id", "record_hash"])], promote_options="default")
+            doomed = pa.concat_tables([SCHEMA.empty_table(), doomed], promote_options="default").cast(SCHEMA)
+            source = pa.RecordBatchReader.from_batches(
+                SCHEMA, itertools.chain((b.cast(SCHEMA) for b in upserts), doomed.to_batches()))
             # merge_schema: a table from before a field was added gains it (older rows read null).
             (
                 self.table()
-                .merge(source=source.cast(SCHEMA), predicate="t.doc_id = s.doc_id", source_alias="s",
+                .merge(source=source, predicate="t.doc_id = s.doc_id", source_alias="s",
                        target_alias="t", merge_schema=True, commit_properties=props)
                 .when_matched_delete(predicate=f"s.record_hash = '{_DELETE}'")
                 .when_matched_update_all(predicate=f"s.record_hash <> '{_DELETE}'")
