@@ -254,12 +254,16 @@ def stage_shards(paths: Sequence[InputPath], config: ScopeConfig | None, stage: 
             try:
                 size, _ = input_stat(path)
                 sha = sha256_file(path)
-                stats = ReadStats()
+            except Exception as exc:  # one bad shard must not stop the others
+                yield ShardFailure(str(path), _describe(exc))
+                continue
+            stats = ReadStats()
+            try:  # a failure to stage (a full disk) is the build's own: it ends the build
                 with stage.writer(path, extra(str(path))) as writer:
                     for doc, reason in iter_shard(path, config, stats, on_document=on_document):
                         writer.add(prepare(str(path), doc), reason)
                     shard = writer.finish(sha, size, dict(stats.counts), [str(p) for p in stats.problems])
-            except Exception as exc:  # one bad shard must not stop the others
+            except ShardError as exc:
                 yield ShardFailure(str(path), _describe(exc))
                 continue
             yield shard

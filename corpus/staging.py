@@ -62,7 +62,10 @@ class ShardStage:
         self.tag = tag
 
     def key(self, path: InputPath, extra: str = "") -> str:
-        size, mtime = input_stat(path)
+        try:
+            size, mtime = input_stat(path)
+        except (OSError, ValueError):  # gone: a key no later state of the file has
+            size, mtime = -1, None
         key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}\0{max_record_bytes()}\0{extra}"
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
