@@ -34,7 +34,7 @@ from corpus.schema import SCHEMA, to_table
 from corpus.scope import ScopeConfig
 from corpus.shards import Rejected, ShardFailure, dask_client, in_input_order, stage_shards
 from corpus.staging import REJECTED_SCHEMA, ShardStage, StagedShard
-from corpus.store import CorpusError, CorpusStore
+from corpus.store import BUILD_LOCK, CorpusError, CorpusStore
 from crawler.lock import dir_lock
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_IN_METADATA = 200
-BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 SHARD_CACHE = "_shards"  # finished shards of a build not yet committed (see corpus.shards)
 
 

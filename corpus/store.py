@@ -21,15 +21,19 @@ import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from corpus.schema import SCHEMA
-from crawler.lock import dir_lock
+from crawler.lock import DirectoryLocked, dir_lock
 
 META_KEY = "dgsn_corpus"
 _DELETE = "-delete-"
 RELEASES_FILE = "_releases.json"
 RELEASES_LOCK = "_releases.lock"
 RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 REJECTED_DIR = "_rejected"  # a Delta table of its own; a leading underscore keeps vacuum off it
 # Released versions must stay readable: keep the log long (data files are kept by `vacuum` below).
+# Data files of at most this size: delta-rs holds the file it is writing in memory, so a build's
+# streamed commit holds this much, not its whole output.
+FILE_BYTES = 16 << 20
 TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 36500 days"}
 
 
@@ -212,7 +216,8 @@ class CorpusStore:
     def commit_rejected(self, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Append rows (a table, or a stream of batches) to the rejected table, in one commit."""
         if isinstance(rows, pa.RecordBatchReader) or rows.num_rows:
-            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge")
+            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge",
+                            target_file_size=FILE_BYTES)
 
     def rejected(self) -> pa.Table:
         """Rejected documents of the builds that committed a version (a build killed between its
@@ -253,9 +258,10 @@ class CorpusStore:
         if not self.exists():
             self.path.mkdir(parents=True, exist_ok=True)
             write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
-                            configuration=TABLE_PROPERTIES)
+                            configuration=TABLE_PROPERTIES, target_file_size=FILE_BYTES)
         elif append_only and not deletes:
-            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props)
+            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props,
+                            target_file_size=FILE_BYTES)
         else:
             # Rows to delete travel in the same merge, marked by a record_hash no real row has.
             doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
@@ -323,10 +329,17 @@ class CorpusStore:
 
     def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
         """Delete data files no version newer than the retention needs, except those of released
-        versions (they stay readable for good). Returns the files deleted (or that would be)."""
+        versions (they stay readable for good), and, when no build is running, data files older
+        than the retention that no version ever listed (a killed build's). Returns the files
+        deleted (or that would be)."""
         keep = sorted({int(r["version"]) for r in self.releases().values()})
-        return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run,
-                                   enforce_retention_duration=False, keep_versions=keep or None)
+        try:  # no build running: also the data files of killed builds, which no version lists ("full")
+            with dir_lock(self.path, BUILD_LOCK, what="build"):
+                return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run, full=True,
+                                           enforce_retention_duration=False, keep_versions=keep or None)
+        except DirectoryLocked:  # a build's files being written are no version's yet: leave them
+            return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run,
+                                       enforce_retention_duration=False, keep_versions=keep or None)
 
     # -- diffs ----------------------------------------------------------------------------------
     def diff(self, a: int, b: int) -> dict[str, list[str]]:

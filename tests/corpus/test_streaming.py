@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from corpus.build import SHARD_CACHE, build
+from corpus.schema import SCHEMA
 from corpus.staging import BATCH_ENV
 from corpus.store import CorpusStore
 from tests.conftest import REPO
@@ -138,3 +139,18 @@ def test_build_killed_mid_scan_leaves_no_version_and_a_rerun_reuses_finished_sha
     assert "21 added" in rerun.stdout and not (corpus / SHARD_CACHE).exists()
     table = CorpusStore(corpus).read(columns=["doc_id"])
     assert isinstance(table, pa.Table) and len(set(table.column("doc_id").to_pylist())) == table.num_rows == 21
+
+
+def test_vacuum_deletes_the_data_files_of_a_killed_build_unless_a_build_runs(tmp_path: Path) -> None:
+    from crawler.lock import dir_lock
+
+    corpus = tmp_path / "corpus"
+    store = CorpusStore(corpus)
+    row = {name: None for name in SCHEMA.names} | {"doc_id": "a", "text": "x"}
+    store.commit(pa.Table.from_pylist([row], schema=SCHEMA), {"build_id": "b0"})
+    orphan = corpus / "part-00001-of-a-killed-build.parquet"  # what a build killed mid-commit leaves
+    orphan.write_bytes(next(corpus.glob("part-*.parquet")).read_bytes())
+    with dir_lock(corpus, "_build.lock"):  # a build writing files no version lists yet: they stay
+        assert store.vacuum(retention_hours=0) == [] and orphan.exists()
+    assert store.vacuum(retention_hours=0) == [orphan.name] and not orphan.exists()
+    assert store.read(columns=["doc_id"]).column("doc_id").to_pylist() == ["a"]
