@@ -5,6 +5,13 @@ warcio + trafilatura.extract over the same file, each in its own process (ru_max
 
 Target: our peak RSS under 300 MB and about the same for both dump sizes (streaming, nothing
 accumulates). Pages are ~200 KB like real news pages (scripts, menus, an article).
+
+    .venv/bin/python benchmarks/memory.py --build-records 100000 1000000 [--kept 1000] [--per-file 50000]
+
+Peak RSS of `dgsn-corpus build` over JSONL dumps of that many records, of which `--kept` are
+in-scope stories and the rest short off-topic items the scope rejects (cheap to clean, so the run
+measures what the build holds, not the cleaners). Target: flat in the records scanned (within 15 %),
+under 1 GB at 1M records with 100k kept.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,11 +80,63 @@ def peak(cmd: list[str]) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, time.perf_counter() - started
 
 
+STORY = ("The General Directorate of National Security said officers in {city} arrested a man wanted "
+         "under an Interpol red notice for fraud committed abroad, case {n}, and placed him in custody "
+         "pending extradition proceedings requested by the issuing country on day {n}. ")
+
+
+def make_jsonl(directory: Path, records: int, kept: int, per_file: int) -> list[Path]:
+    """`kept` distinct stories spread evenly among `records` JSONL lines; the rest off-topic."""
+    import json
+
+    every = max(1, records // max(kept, 1))
+    paths, out, made = [], None, 0
+    for i in range(records):
+        if i % per_file == 0:
+            if out:
+                out.close()
+            paths.append(directory / f"dump-{i // per_file:04d}.jsonl")
+            out = open(paths[-1], "w", encoding="utf-8")  # noqa: SIM115
+        if i % every == 0 and made < kept:
+            made += 1
+            text = (STORY.format(city=("Fes", "Rabat", "Tangier")[i % 3], n=i)) * 3
+        else:
+            text = f"Weather item {i}: mild and dry."
+        out.write(json.dumps({"url": f"https://bench.example/{i}", "text": text}) + "\n")
+    if out:
+        out.close()
+    return paths
+
+
+def build_peaks(records: list[int], kept: int, per_file: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sorted(records):
+            work = Path(tmp) / str(n)
+            work.mkdir()
+            dumps = make_jsonl(work, n, kept, per_file)
+            corpus = work / "corpus"
+            rss, seconds = peak([sys.executable, "-m", "corpus.cli", "build", *map(str, dumps),
+                                 "--corpus", str(corpus), "-q"])
+            from corpus.store import CorpusStore
+
+            docs = CorpusStore(corpus).read(columns=["doc_id"]).num_rows
+            print(f"build of {n:>8} records ({docs} kept, {len(dumps)} files): peak RSS {rss:7.1f} MB "
+                  f"({seconds:6.1f} s, {n / seconds:7.0f} records/s; times are noisy)", flush=True)
+            shutil.rmtree(work)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="dump sizes in MB, ascending")
     ap.add_argument("--page-kb", type=int, default=200)
+    ap.add_argument("--build-records", type=int, nargs="+", default=None,
+                    help="measure `build` instead: JSONL dumps of these many records")
+    ap.add_argument("--kept", type=int, default=1000, help="in-scope stories among the records (--build-records)")
+    ap.add_argument("--per-file", type=int, default=50_000, help="records per JSONL dump (--build-records)")
     args = ap.parse_args()
+    if args.build_records:
+        build_peaks(args.build_records, args.kept, args.per_file)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for size in sorted(args.sizes):
             warc = make_warc(Path(tmp), size, args.page_kb)

@@ -1,18 +1,24 @@
-"""Cleaning on a Dask LocalCluster at 1, 2, 4, 8 and 16 workers (as many as the machine has cores):
-shards per second and documents per second, with the speedup over 1 worker (target: at least 0.8 x N
-up to the core count). The same shards are also cleaned in this process without Dask, the bare
-path, to show what the cluster costs.
+"""End-to-end builds on a Dask LocalCluster at 1, 2, 4, 8 and 16 workers (only the counts the
+machine has cores for): records per second from the raw dumps to the committed version, the
+documents kept (equal at every count), the build process's peak RSS and the largest worker's, and
+the speedup over 1 worker (target: at least 0.8 x N up to the core count). The same build in one
+process without Dask, the bare path, shows what the cluster costs.
 
     .venv/bin/python benchmarks/scaling.py [--shards 32] [--per-shard 40] [--max-workers N]
 
 The shards are generated WARC files (the tests' article pages, each with theme chrome, a PNG and a
-404), written once to a temporary directory. Each worker is one process with one thread.
+404), written once to a temporary directory. Each worker is one process with one thread, started
+and warmed up (models loaded) before the clock starts. Each build runs in a child process of its
+own, so its peak RSS is its own. Times are noisy on a shared machine: compare the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,26 +47,39 @@ def _filler(i: int) -> str:
                    f"adjourned the hearing of case {i}-{k} to a later date, officials said.</p>" for k in range(12))
 
 
-def run(paths: list[Path], workers: int | None) -> tuple[float, int]:
+def child(paths: list[Path], workers: int, corpus: Path) -> dict[str, float]:
+    """One build (workers 0: in this process), timed after the warm-up."""
+    import resource
+
+    from corpus.build import build
     from corpus.scope import ScopeConfig
-    from corpus.shards import ShardFailure, clean_shard, dask_client, run_shards
+    from corpus.shards import clean_shard, dask_client
 
     config = ScopeConfig()
-    docs = 0
-    if workers is None:
-        clean_shard(paths[0], config)  # imports and models loaded before the clock starts
+    clean_shard(paths[0], config)  # imports and models loaded before the clock starts
+    if workers == 0:
         started = time.perf_counter()
-        for result in run_shards(paths, config):
-            docs += len(result.documents)
-        return time.perf_counter() - started, docs
-    with dask_client(workers=workers) as client:
-        client.run(clean_shard, paths[0], config)  # every worker warmed up before the clock starts
-        started = time.perf_counter()
-        for result in run_shards(paths, config, client=client):
-            if isinstance(result, ShardFailure):
-                raise SystemExit(f"shard failed: {result.path}: {result.error}")
-            docs += len(result.documents)
-        return time.perf_counter() - started, docs
+        report = build(paths, corpus, config)
+    else:
+        with dask_client(workers=workers) as client:
+            client.run(clean_shard, paths[0], config)  # every worker warmed up before the clock starts
+            started = time.perf_counter()
+            report = build(paths, corpus, config, scheduler=client.scheduler.address)
+    seconds = time.perf_counter() - started
+    if report.failed_shards:
+        raise SystemExit(f"shards failed: {report.failed_shards}")
+    return {"seconds": seconds, "records": report.read.get("warc_records", 0), "kept": report.counts["documents"],
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
+def run(paths: list[Path], workers: int, tmp: Path) -> dict[str, float]:
+    corpus = tmp / f"corpus-{workers}"
+    out = subprocess.run([sys.executable, __file__, "--child", str(workers), "--corpus", str(corpus),
+                          *map(str, paths)], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    shutil.rmtree(corpus, ignore_errors=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -68,25 +87,35 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=32)
     parser.add_argument("--per-shard", type=int, default=40)
     parser.add_argument("--max-workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    counts = [n for n in (1, 2, 4, 8, 16) if n <= args.max_workers]
+    if args.child is not None:
+        print(json.dumps(child(args.paths, args.child, args.corpus)))
+        return
+    counts = [n for n in (1, 2, 4, 8, 16) if n <= min(args.max_workers, os.cpu_count() or 1)]
 
     with tempfile.TemporaryDirectory(prefix="dgsn-scaling-") as tmp:
         paths = write_shards(Path(tmp), args.shards, args.per_shard)
         size = sum(p.stat().st_size for p in paths) / 1e6
         print(f"{len(paths)} shards, {args.per_shard} articles each, {size:.1f} MB of WARC; "
               f"{os.cpu_count()} cores")
-        bare_s, docs = run(paths, None)
-        print(f"{'in process (no Dask)':>22}: {len(paths) / bare_s:7.2f} shards/s {docs / bare_s:8.1f} docs/s")
+        bare = run(paths, 0, Path(tmp))
+
+        def line(r: dict[str, float]) -> str:
+            return (f"{r['records'] / r['seconds']:8.1f} records/s {r['kept']:6.0f} kept  "
+                    f"peak RSS {r['rss_mb']:6.0f} MB (largest worker {r['worker_rss_mb']:6.0f} MB)")
+
+        print(f"{'in process (no Dask)':>22}: {line(bare)}")
         one = None
         for n in counts:
-            seconds, got = run(paths, n)
-            assert got == docs, f"{n} workers cleaned {got} documents, the bare path {docs}"
-            one = one or seconds
-            speedup = one / seconds
-            print(f"{n:>14} worker(s): {len(paths) / seconds:7.2f} shards/s {docs / seconds:8.1f} docs/s  "
-                  f"speedup {speedup:5.2f}x over 1 worker ({speedup / n:.2f} x N; target >= 0.8 x N)  "
-                  f"{bare_s / seconds:5.2f}x the bare path")
+            r = run(paths, n, Path(tmp))
+            assert r["kept"] == bare["kept"], f"{n} workers kept {r['kept']} documents, the bare path {bare['kept']}"
+            one = one or r["seconds"]
+            speedup = one / r["seconds"]
+            print(f"{n:>14} worker(s): {line(r)}  speedup {speedup:5.2f}x over 1 worker "
+                  f"({speedup / n:.2f} x N; target >= 0.8 x N)  {bare['seconds'] / r['seconds']:5.2f}x the bare path")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ import ctypes
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from cleaners import clean_html, clean_text
 from cleaners.document import Document
@@ -126,11 +127,17 @@ def clean_item(item: RawItem, text: str | None = None) -> Document:
 PREFILTER_REASON = "prefilter_out_of_scope"
 
 
-def prefiltered_document(item: RawItem, text: str) -> Document:
+@dataclass
+class Prefiltered(Document):
     """The stand-in of a page the scope prefilter rejected: provenance and identity, no text."""
+
+
+def prefiltered_document(item: RawItem, text: str) -> Prefiltered:
     canonical = raw_canonical_url(text) if item.kind == "html" else None
     fields = {k: v for k, v in item_fields(item).items() if v is not None}
-    return Document(url=item.url, canonical_url=canonical or item.url, title=item.title, **fields).finalize()
+    doc = Prefiltered(url=item.url, canonical_url=canonical or item.url, title=item.title, **fields)
+    doc.finalize()
+    return doc
 
 
 def _passes(item: RawItem, text: str, terms: Sequence[Term]) -> bool:
@@ -143,13 +150,13 @@ def _passes(item: RawItem, text: str, terms: Sequence[Term]) -> bool:
 
 
 def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float = DOC_TIME_LIMIT,
-                keep_empty: bool = False, scope_terms: Sequence[Term] | None = None,
-                on_prefiltered: Callable[[Document], None] | None = None) -> Iterator[Document]:
+                keep_empty: bool = False, scope_terms: Sequence[Term] | None = None) -> Iterator[Document]:
     """Documents of the raw items. `keep_empty` yields documents that came out empty too (the
     corpus build records them, with what the rules removed, in its rejected table).
     `scope_terms` (extra topic terms, besides the built-in ones) turns the scope prefilter on: a
     page that cannot match any topic term is not cleaned but counted
-    (`skipped:prefilter_out_of_scope`) and handed to `on_prefiltered` as a text-less Document."""
+    (`skipped:prefilter_out_of_scope`) and yielded as a text-less `Prefiltered` stand-in (yielded,
+    not collected: a scan that is nearly all out of scope holds one at a time)."""
     for item in items:
         where = f"{item.raw_path}@{item.raw_offset}"
         try:
@@ -161,16 +168,18 @@ def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float 
                     continue
                 if scope_terms is not None and not _passes(item, text, scope_terms):
                     stats.skip(PREFILTER_REASON)
-                    if on_prefiltered is not None:
-                        on_prefiltered(prefiltered_document(item, text))
-                    continue
-                doc = clean_item(item, text)
+                    doc = prefiltered_document(item, text)
+                else:
+                    doc = clean_item(item, text)
         except DocumentTimeout as exc:
             stats.counts["dropped:timeout"] += 1
             stats.bad(item.raw_path, item.raw_offset, f"cleaning {exc}; skipped")
             continue
         except Exception as exc:  # one bad page must not stop a run; it is reported by location
             stats.bad(item.raw_path, item.raw_offset, f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        if isinstance(doc, Prefiltered):
+            yield doc
             continue
         if doc.word_count < MIN_WORDS and not keep_empty:
             stats.counts["dropped:empty"] += 1

@@ -17,30 +17,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from cleaners.readers import InputPath, expand_inputs, input_size, input_stat, is_remote
-from corpus.neardup import NearDupIndex
+from corpus.neardup import NearDupIndex, signatures
 from corpus.outlets import SourceAssigner
 from corpus.progress import Progress
 from corpus.provenance import record_path, record_paths, resolve_path
-from corpus.schema import SCHEMA, record_hash, to_table
+from corpus.schema import SCHEMA, to_table
 from corpus.scope import ScopeConfig
-from corpus.shards import (
-    Rejected,
-    ShardCache,
-    ShardFailure,
-    ShardResult,
-    dask_client,
-    in_input_order,
-    run_shards,
-)
-from corpus.store import CorpusError, CorpusStore
+from corpus.shards import Rejected, ShardFailure, dask_client, in_input_order, stage_shards
+from corpus.staging import REJECTED_SCHEMA, ShardStage, StagedShard
+from corpus.store import BUILD_LOCK, CorpusError, CorpusStore
 from crawler.lock import dir_lock
 
 if TYPE_CHECKING:
@@ -49,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_IN_METADATA = 200
-BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 SHARD_CACHE = "_shards"  # finished shards of a build not yet committed (see corpus.shards)
 
 
@@ -68,70 +61,78 @@ class BuildReport:
     failed_shards: list[str] = field(default_factory=list)
 
 
-def dedup_batch(docs: list[Document]) -> tuple[list[Document], list[Rejected]]:
-    """One document per doc_id (the latest capture wins), then one per content_hash (the earliest
-    published wins; ties broken by doc_id so the choice is stable)."""
-    rejected: list[Rejected] = []
-    by_id: dict[str, Document] = {}
-    for doc in docs:
-        prev = by_id.get(doc.doc_id)
-        if prev is not None:
-            older, doc = (doc, prev) if (doc.fetched_at or "") < (prev.fetched_at or "") else (prev, doc)
-            rejected.append((older, "superseded_capture", doc.doc_id))
-        by_id[doc.doc_id] = doc
-    ordered = sorted(by_id.values(), key=lambda d: (d.published_at or "9999", d.doc_id))
-    by_hash: dict[str, Document] = {}
-    for doc in ordered:
-        if (kept := by_hash.get(doc.content_hash)) is not None:
-            rejected.append((doc, "duplicate_content", kept.doc_id))
-            continue
-        by_hash[doc.content_hash] = doc
-    return list(by_hash.values()), rejected
+class Row(NamedTuple):
+    """What the build decides a kept document's fate by: a few of its fields, not its text."""
+    key: tuple[int, int]  # (shard, row) in the staged shards, in input order
+    doc_id: str
+    fetched_at: str
+    published_at: str
+    content_hash: str
+    record_hash: str
+    credited: bool
 
 
-def rejected_latest(kept: list[Document], rejected: list[Rejected]) -> tuple[list[Document], dict[str, str]]:
+Fate = tuple[str, str]  # the reason a kept document is rejected after all, and its detail
+
+
+def rejected_latest(kept: list[Row], latest_rejected: dict[str, str]) -> dict[str, str]:
     """The documents whose latest capture in this build was rejected (too short now, out of scope),
     with that capture's fetch time: they leave the corpus, which shows each document's latest
-    capture, never an older text. Also their older accepted captures in the build (superseded)."""
+    capture, never an older text. `latest_rejected`: the latest rejected capture of each doc_id."""
     latest: dict[str, str] = {}
-    for doc in kept:
-        latest[doc.doc_id] = max(latest.get(doc.doc_id, ""), doc.fetched_at or "")
-    gone: dict[str, str] = {}
-    for doc, _, _ in rejected:
-        when = doc.fetched_at or ""
-        if (doc.doc_id not in latest or when > latest[doc.doc_id]) and when >= gone.get(doc.doc_id, ""):
-            gone[doc.doc_id] = when
-    return [doc for doc in kept if doc.doc_id in gone], gone
+    for row in kept:
+        latest[row.doc_id] = max(latest.get(row.doc_id, ""), row.fetched_at)
+    return {d: when for d, when in latest_rejected.items() if d not in latest or when > latest[d]}
 
 
-def plan_upserts(docs: list[Document], existing: pa.Table) -> tuple[list[Document], list[Rejected], dict[str, int]]:
-    """Documents to write (new or changed), exact duplicates of other documents already in the
-    table, and counts against the current version."""
+def dedup_batch(rows: list[Row], fate: dict[tuple[int, int], Fate]) -> list[Row]:
+    """One document per doc_id (the latest capture wins; on a tie the later in input order), then
+    one per content_hash (the earliest published wins; ties broken by doc_id so the choice is
+    stable). The losers' fates go to `fate`."""
+    by_id: dict[str, Row] = {}
+    for row in rows:
+        prev = by_id.get(row.doc_id)
+        if prev is not None:
+            older, row = (row, prev) if row.fetched_at < prev.fetched_at else (prev, row)
+            fate[older.key] = ("superseded_capture", row.doc_id)
+        by_id[row.doc_id] = row
+    by_hash: dict[str, Row] = {}
+    for row in sorted(by_id.values(), key=lambda r: (r.published_at or "9999", r.doc_id)):
+        if (kept := by_hash.get(row.content_hash)) is not None:
+            fate[row.key] = ("duplicate_content", kept.doc_id)
+            continue
+        by_hash[row.content_hash] = row
+    return list(by_hash.values())
+
+
+def plan_upserts(rows: list[Row], existing: pa.Table,
+                 fate: dict[tuple[int, int], Fate]) -> tuple[list[Row], dict[str, int]]:
+    """Documents to write (new or changed) and counts against the current version; exact
+    duplicates of other documents already in the table go to `fate`."""
     current = {
         d: (h, r) for d, h, r in zip(existing.column("doc_id").to_pylist(),
                                       existing.column("content_hash").to_pylist(),
                                       existing.column("record_hash").to_pylist(), strict=True)
     }
     owner_of_hash = {h: d for d, (h, _) in current.items()}
-    write: list[Document] = []
-    rejected: list[Rejected] = []
+    write: list[Row] = []
     added = changed = unchanged = 0
-    for doc in docs:
-        owner = owner_of_hash.get(doc.content_hash)
-        if owner is not None and owner != doc.doc_id:
-            rejected.append((doc, "duplicate_content", owner))
+    for row in rows:
+        owner = owner_of_hash.get(row.content_hash)
+        if owner is not None and owner != row.doc_id:
+            fate[row.key] = ("duplicate_content", owner)
             continue
-        if doc.doc_id not in current:
+        if row.doc_id not in current:
             added += 1
-        elif current[doc.doc_id][1] != record_hash(doc.to_dict()):
+        elif current[row.doc_id][1] != row.record_hash:
             changed += 1
         else:
             unchanged += 1
             continue
-        write.append(doc)
+        write.append(row)
     counts = {"added": added, "changed": changed, "removed": 0, "unchanged": unchanged,
               "documents": len(current) + added}
-    return write, rejected, counts
+    return write, counts
 
 
 def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
@@ -151,15 +152,14 @@ def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
     return index
 
 
-def recluster(index: NearDupIndex, write: list[Document], existing: pa.Table, store: CorpusStore,
-              touched: set[str] = frozenset()) -> tuple[pa.Table, int]:
-    """Place the documents being written in clusters; return the rows already in the table whose
-    cluster or canonical flag that changes (rewritten in the same commit), and their number.
-    `touched`: clusters already changed (by documents removed)."""
-    touched = set(touched) | index.add((d.doc_id, d.text, bool(d.credits), d.published_at or "") for d in write)
-    for doc in write:
-        doc.near_dup_cluster, doc.is_canonical = index.assignment(doc.doc_id)
-    writing = {d.doc_id for d in write}
+def recluster(index: NearDupIndex, write: list[tuple[str, np.ndarray, bool, str]], existing: pa.Table,
+              store: CorpusStore, touched: set[str] = frozenset()) -> tuple[pa.Table, int]:
+    """Place the documents being written ((doc_id, signature, credited, published_at)) in clusters;
+    return the rows already in the table whose cluster or canonical flag that changes (rewritten
+    in the same commit), and their number. `touched`: clusters already changed (by documents
+    removed). Only those rows are read from the table."""
+    touched = set(touched) | index.add_signed(write)
+    writing = {d for d, _, _, _ in write}
     now = {d: (c, k) for d, c, k in zip(existing.column("doc_id").to_pylist(),
                                          existing.column("near_dup_cluster").to_pylist(),
                                          existing.column("is_canonical").to_pylist(), strict=True)}
@@ -168,11 +168,14 @@ def recluster(index: NearDupIndex, write: list[Document], existing: pa.Table, st
     if not moved:
         return SCHEMA.empty_table(), 0
     rows = store.read_rows(sorted(moved))
+    return _with_clusters(rows, [moved[d] for d in rows.column("doc_id").to_pylist()]), len(moved)
+
+
+def _with_clusters(rows: pa.Table, assignments: list[tuple[str | None, bool]]) -> pa.Table:
     rows = rows.set_column(rows.schema.get_field_index("near_dup_cluster"), "near_dup_cluster",
-                           pa.array([moved[d][0] for d in rows.column("doc_id").to_pylist()], pa.string()))
-    rows = rows.set_column(rows.schema.get_field_index("is_canonical"), "is_canonical",
-                           pa.array([moved[d][1] for d in rows.column("doc_id").to_pylist()], pa.bool_()))
-    return rows, len(moved)
+                           pa.array([c for c, _ in assignments], pa.string()))
+    return rows.set_column(rows.schema.get_field_index("is_canonical"), "is_canonical",
+                           pa.array([k for _, k in assignments], pa.bool_()))
 
 
 def unbuilt_warcs(raw_dir: Path, corpus_dir: str | Path) -> list[Path]:
@@ -280,19 +283,25 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     build_id = uuid.uuid4().hex[:12]
     input_meta: list[dict[str, Any]] = []
     read: Counter[str] = Counter()
-    rejected: list[Rejected] = []
-    kept: list[Document] = []
+    shards: list[StagedShard] = []  # the ones taken, in input order
     failed: list[str] = []
     record_problems: list[str] = []
     reread: set[str] = set()  # the dumps read, as given (for a rebuild: where they are now)
-    cache = ShardCache(store.path / SHARD_CACHE, tag=config.digest())
+    stage = ShardStage(store.path / SHARD_CACHE, tag=config.digest())
+
+    def prepare(path: str, doc: Document) -> Document:  # before a document is staged
+        record_paths([doc], path, record_path(path, store.path))
+        return sources.assign(doc, defaults.get(path, sources.default))
+
     cleaned = 0
-    for result in in_input_order(files, run_shards(files, config, client=client, cache=cache,
-                                                   on_document=progress.item, no_prefilter=no_prefilter)):
-        if isinstance(result, ShardResult):  # exact counts once a shard is in (a cluster's come only then)
-            cleaned += len(result.documents) + len(result.rejected)
+    results = stage_shards(files, config, stage, client=client, prepare=prepare, on_document=progress.item,
+                           extra=lambda path: f"{record_path(path, store.path)}\0{defaults.get(path, sources.default)}",
+                           no_prefilter=no_prefilter)
+    for result in in_input_order(files, results):
+        if isinstance(result, StagedShard):  # exact counts once a shard is in (a cluster's come only then)
+            cleaned += result.kept + result.rejected
             progress.count = cleaned
-        progress.file_done(result.bytes if isinstance(result, ShardResult) else 0)
+        progress.file_done(result.bytes if isinstance(result, StagedShard) else 0)
         if isinstance(result, ShardFailure):
             failed.append(result.path)
             problems.append(f"{result.path}: cleaning failed: {result.error}; not in this version, "
@@ -303,17 +312,14 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
                             "its documents are kept as they are")
             continue
         default = defaults.get(result.path, sources.default)
-        where = record_path(result.path, store.path)
-        record_paths(result.documents + [doc for doc, _, _ in result.rejected], result.path, where)
-        input_meta.append({"path": where, "sha256": result.sha256, "bytes": result.bytes,
-                           **({"source": default} if default else {}),
+        input_meta.append({"path": record_path(result.path, store.path), "sha256": result.sha256,
+                           "bytes": result.bytes, **({"source": default} if default else {}),
                            **({} if result.prefilter else {"prefilter": False})})
         reread.add(result.path)
         read.update(result.counts)
         read["shards_reused" if result.reused else "shards_cleaned"] += 1
         record_problems.extend(result.problems)
-        kept.extend(sources.all(result.documents, default))
-        rejected.extend((sources.assign(doc, default), reason, detail) for doc, reason, detail in result.rejected)
+        shards.append(result)
     for path in skipped:
         read["skipped:open_warc"] += 1
         log.info("build: %s is still being written (.open): skipped, a later build takes it once closed", path)
@@ -324,12 +330,22 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     read = Counter({k: v for k, v in read.items() if not k.startswith("dropped:")})
     if failed:
         read["shards_failed"] = len(failed)
-    superseded, now_rejected = rejected_latest(kept, rejected)
-    kept = [doc for doc in kept if doc.doc_id not in now_rejected]
-    rejected += [(doc, "superseded_capture", doc.doc_id) for doc in superseded]
-    kept, dups = dedup_batch(kept)
+
+    # What happens to each kept document is decided from a few columns of the staged shards; the
+    # texts are read again only to sign the documents written and to write them.
+    kept = _kept_rows(stage, shards)
     columns = ["doc_id", "content_hash", "record_hash", "near_dup_cluster", "is_canonical", "warc_file", "raw_path"]
     existing = store.read(columns=columns) if store.exists() else SCHEMA.empty_table().select(columns)
+    reasons: Counter[str] = Counter()
+    wanted = {r.doc_id for r in kept} | set(existing.column("doc_id").to_pylist())
+    latest_rejected = _latest_rejected(stage, shards, wanted, reasons)
+    fate: dict[tuple[int, int], Fate] = {}
+    now_rejected = rejected_latest(kept, latest_rejected)
+    for row in kept:
+        if row.doc_id in now_rejected:
+            fate[row.key] = ("superseded_capture", row.doc_id)
+    deduped = dedup_batch([r for r in kept if r.doc_id not in now_rejected], fate)
+    del kept
     deletes: list[str] = []
     if rebuild:  # documents of the re-read dumps that no longer come out of them
         # Rows record their dump as they were built: relative to the corpus, absolute, or (older
@@ -337,7 +353,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         where_now = functools.cache(lambda p: resolve_path(p, store.path) if p else None)
         cols = (existing.column(c).to_pylist() for c in ("doc_id", "warc_file", "raw_path"))
         from_dumps = {d for d, w, r in zip(*cols, strict=True) if where_now(r) in reread or where_now(w) in reread}
-        deletes = sorted(from_dumps - {d.doc_id for d in kept})
+        deletes = sorted(from_dumps - {r.doc_id for r in deduped})
     if stale := now_rejected.keys() & set(existing.column("doc_id").to_pylist()):
         # unless the table holds a capture newer than the rejected one (an old dump built late)
         rows = store.read(columns=["doc_id", "fetched_at"])
@@ -345,14 +361,16 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         deletes = sorted(set(deletes) | {d for d in stale if now_rejected[d] >= (held.get(d) or "")})
     if deletes:
         existing = existing.filter(pc.invert(pc.is_in(existing["doc_id"], value_set=pa.array(deletes, pa.string()))))
-    write, dups_of_existing, counts = plan_upserts(kept, existing)
+    write, counts = plan_upserts(deduped, existing, fate)
+    del deduped
     counts["removed"] = len(deletes)
-    rejected += dups + dups_of_existing
+    reasons.update(reason for reason, _ in fate.values())
     index = near_dup_index(store, config)
     gone = index.remove(deletes)
-    moved, counts["reclustered"] = recluster(index, write, existing, store, gone)
-    upserts = pa.concat_tables([to_table(write), moved.select(SCHEMA.names)]) if moved.num_rows else to_table(write)
-    reasons = dict(sorted(Counter(reason for _, reason, _ in rejected).items()))
+    writing = {r.key for r in write}
+    moved, counts["reclustered"] = recluster(index, _signed(stage, shards, write), existing, store, gone)
+    del existing, write
+    reasons = Counter(dict(sorted(reasons.items())))
     metadata: dict[str, Any] = {
         "build_id": build_id,
         "operation": "rebuild" if rebuild else "build",
@@ -361,7 +379,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         "started_at": started,
         "inputs": input_meta,
         "counts": counts,
-        "rejected": reasons,
+        "rejected": dict(reasons),
         "dropped": dict(sorted(dropped.items())),
         "read": dict(sorted(read.items())),
         "problems": problems[:MAX_PROBLEMS_IN_METADATA],
@@ -370,15 +388,100 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     }
     # The rejected rows first: if the build dies before its main commit, they carry a build_id
     # that no version has, and readers of the rejected table skip them.
-    store.commit_rejected(rejected_table(rejected, build_id))
-    version = store.commit(upserts, metadata, deletes)
+    if reasons:
+        store.commit_rejected(pa.RecordBatchReader.from_batches(
+            REJECTED_SCHEMA.append(pa.field("build_id", pa.string())),
+            _rejected_batches(stage, shards, fate, build_id)))
+    upserts = pa.RecordBatchReader.from_batches(SCHEMA, _upsert_batches(stage, shards, writing, index, moved))
+    append_only = not (counts["changed"] or counts["reclustered"] or deletes)
+    version = store.commit(upserts, metadata, deletes, append_only=append_only)
     try:
         index.save(store.path, version)
     except Exception as exc:  # the version is in; only its side file is not (the next build rebuilds it)
         log.warning("build: version %s is committed, but its near-duplicate index was not saved (%s: %s); "
                     "the next build rebuilds it from the table", version, type(exc).__name__, exc)
-    cache.clear()
-    return BuildReport(version, counts, dropped, dict(read), problems, reasons, failed)
+    stage.clear()
+    return BuildReport(version, counts, dropped, dict(read), problems, dict(reasons), failed)
+
+
+def _staged(stage: ShardStage, shards: list[StagedShard], columns: list[str] | None = None,
+            rejected: bool = False) -> Iterator[tuple[int, int, pa.RecordBatch]]:
+    """(shard, first row, batch) over the kept (or rejected) rows of every staged shard."""
+    for s, shard in enumerate(shards):
+        first = 0
+        for batch in (stage.iter_rejected if rejected else stage.iter_kept)(shard, columns):
+            yield s, first, batch
+            first += batch.num_rows
+
+
+def _kept_rows(stage: ShardStage, shards: list[StagedShard]) -> list[Row]:
+    rows: list[Row] = []
+    cols = ["doc_id", "fetched_at", "published_at", "content_hash", "record_hash"]
+    for s, first, batch in _staged(stage, shards, [*cols, "credits"]):
+        credited = pc.fill_null(pc.greater(pc.list_value_length(batch.column("credits")), 0), False).to_pylist()
+        values = [batch.column(c).to_pylist() for c in cols]
+        for i, (d, f, p, c, r) in enumerate(zip(*values, strict=True)):
+            rows.append(Row((s, first + i), d, f or "", p or "", c, r, credited[i]))
+    return rows
+
+
+def _latest_rejected(stage: ShardStage, shards: list[StagedShard], wanted: set[str],
+                     reasons: Counter[str]) -> dict[str, str]:
+    """The latest rejected capture of each doc_id in `wanted` (kept in this build, or in the
+    table); the reasons counted on the way. Memory: those doc_ids, not the rows scanned."""
+    value_set = pa.array(sorted(wanted), pa.string())
+    latest: dict[str, str] = {}
+    for _, _, batch in _staged(stage, shards, ["doc_id", "fetched_at", "reason"], rejected=True):
+        for count in pc.value_counts(batch.column("reason")).to_pylist():
+            reasons[count["values"]] += count["counts"]
+        hit = batch.filter(pc.is_in(batch.column("doc_id"), value_set=value_set))
+        for d, f in zip(hit.column("doc_id").to_pylist(), hit.column("fetched_at").to_pylist(), strict=True):
+            latest[d] = max(latest.get(d, ""), f or "")
+    return latest
+
+
+def _signed(stage: ShardStage, shards: list[StagedShard],
+            write: list[Row]) -> list[tuple[str, np.ndarray, bool, str]]:
+    """The near-duplicate signatures of the documents to write, their texts read one batch at a time."""
+    wanted = {r.key: r for r in write}
+    out = []
+    for s, first, batch in _staged(stage, shards, ["text"]):
+        texts = batch.column("text").to_pylist()
+        rows = [(row, texts[i] or "") for i in range(len(texts)) if (row := wanted.get((s, first + i))) is not None]
+        sigs = signatures([text for _, text in rows]) if rows else []
+        out.extend((row.doc_id, sig, row.credited, row.published_at) for (row, _), sig in zip(rows, sigs, strict=True))
+    return out
+
+
+def _upsert_batches(stage: ShardStage, shards: list[StagedShard], writing: set[tuple[int, int]],
+                    index: NearDupIndex, moved: pa.Table) -> Iterator[pa.RecordBatch]:
+    for s, first, batch in _staged(stage, shards):
+        take = [i for i in range(batch.num_rows) if (s, first + i) in writing]
+        if take:
+            rows = pa.Table.from_batches([batch]).take(take)
+            rows = _with_clusters(rows, [index.assignment(d) for d in rows.column("doc_id").to_pylist()])
+            yield from rows.cast(SCHEMA).to_batches()
+    if moved.num_rows:
+        yield from moved.select(SCHEMA.names).cast(SCHEMA).to_batches()
+
+
+def _rejected_batches(stage: ShardStage, shards: list[StagedShard], fate: dict[tuple[int, int], Fate],
+                      build_id: str) -> Iterator[pa.RecordBatch]:
+    """The scope's rejections, then the kept documents rejected after all (duplicates, superseded)."""
+    def with_build(rows: pa.Table) -> Iterator[pa.RecordBatch]:
+        rows = rows.append_column("build_id", pa.array([build_id] * rows.num_rows, pa.string()))
+        yield from rows.to_batches()
+
+    for _, _, batch in _staged(stage, shards, rejected=True):
+        yield from with_build(pa.Table.from_batches([batch]).cast(REJECTED_SCHEMA))
+    for s, first, batch in _staged(stage, shards):
+        take = [i for i in range(batch.num_rows) if (s, first + i) in fate]
+        if take:
+            fates = [fate[(s, first + i)] for i in take]
+            rows = (pa.Table.from_batches([batch]).take(take).cast(SCHEMA)
+                    .append_column("reason", pa.array([r for r, _ in fates], pa.string()))
+                    .append_column("detail", pa.array([d for _, d in fates], pa.string())))
+            yield from with_build(rows)
 
 
 def rejected_table(rejected: list[Rejected], build_id: str) -> pa.Table:

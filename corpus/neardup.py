@@ -433,6 +433,11 @@ class NearDupIndex:
         sigs = signatures([d[1] for d in batch])
         return self._add_signed([(d[0], sig, d[2], d[3]) for d, sig in zip(batch, sigs, strict=True)])
 
+    def add_signed(self, docs: Iterable[tuple[str, np.ndarray, bool, str]]) -> set[str]:
+        """`add` with each text's signature already computed (`signatures`): a build computes them
+        one batch of texts at a time, then places all its documents in one order (that of `add`)."""
+        return self._add_signed(sorted(docs, key=lambda d: (d[2], d[3] or "9999", d[0])))
+
     def _add_signed(self, batch: list[tuple[str, np.ndarray, bool, str]]) -> set[str]:
         touched: set[str] = set()
         keys = _band_keys(np.stack([b[1] for b in batch]), self.bands, self.rows) if batch else []

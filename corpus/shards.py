@@ -24,13 +24,14 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
-from cleaners.pipeline import DOC_TIME_LIMIT, PREFILTER_REASON, clean_items
+from cleaners.pipeline import DOC_TIME_LIMIT, PREFILTER_REASON, Prefiltered, clean_items
 from cleaners.readers import InputPath, ReadStats, input_stat, iter_items, max_record_bytes, open_input
 from corpus.scope import ScopeConfig, apply_scope
+from corpus.staging import ShardStage, StagedShard
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -41,6 +42,7 @@ RETRIES = 2  # a failed shard runs at most 1 + RETRIES times
 REJECTED_PREVIEW_CHARS = 500  # text kept with a document rejected by the scope filter
 
 Rejected = tuple[Document, str, str]  # the document, the reason, a detail (e.g. the doc_id it duplicates)
+R = TypeVar("R", bound="ShardResult | StagedShard | ShardFailure")
 
 
 @dataclass
@@ -84,30 +86,11 @@ def clean_shard(path: InputPath, config: ScopeConfig | None = None,
     kept: list[Document] = []
     rejected: list[Rejected] = []
     prefiltering = prefilter and config is not None
-
-    def prefiltered(doc: Document) -> None:
-        if on_document is not None:
-            on_document(1, position=doc.raw_offset)
-        rejected.append((doc, PREFILTER_REASON, ""))
-
-    try:
-        for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None,
-                               scope_terms=config.extra_terms if prefiltering and config else None,
-                               on_prefiltered=prefiltered):
-            if on_document is not None:
-                on_document(1, position=doc.raw_offset)
-            try:
-                reason = apply_scope(doc, config) if config is not None else None
-            except Exception as exc:  # one document's failure, like a cleaning failure
-                stats.bad(doc.raw_path, doc.raw_offset, f"scope failed: {type(exc).__name__}: {str(exc)[:200]}")
-                continue
-            if reason:
-                doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
-                rejected.append((doc, reason, ""))
-            else:
-                kept.append(doc)
-    except Exception as exc:  # records fail one by one; this is the file's own failure: say where it stopped
-        raise ShardError(f"{type(exc).__name__}: {str(exc)[:300]} (at {path}@{stats.where or 0})") from exc
+    for doc, reason in iter_shard(path, config, stats, time_limit_s, on_document, prefilter=prefiltering):
+        if reason:
+            rejected.append((doc, reason, ""))
+        else:
+            kept.append(doc)
     return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems],
                        prefilter=prefiltering)
 
@@ -115,6 +98,34 @@ def clean_shard(path: InputPath, config: ScopeConfig | None = None,
 def _clean_shard_task(path: InputPath, prefilter: bool, config: ScopeConfig | None) -> ShardResult:
     """clean_shard with its prefilter choice as a positional argument, for Client.map."""
     return clean_shard(path, config, prefilter=prefilter)
+
+
+def iter_shard(path: InputPath, config: ScopeConfig | None, stats: ReadStats,
+               time_limit_s: float = DOC_TIME_LIMIT,
+               on_document: Callable[..., None] | None = None,
+               prefilter: bool = True) -> Iterator[tuple[Document, str]]:
+    """The documents of one file as they are cleaned, each with the scope's reason to reject it
+    ("" for one kept; a rejected one's text is cut to a preview; one the prefilter rejected has
+    none). ShardError when the file fails as a whole."""
+    prefiltering = prefilter and config is not None
+    try:
+        for doc in clean_items(iter_items([path], stats), stats, time_limit_s, keep_empty=config is not None,
+                               scope_terms=config.extra_terms if prefiltering and config else None):
+            if on_document is not None:
+                on_document(1, position=doc.raw_offset)
+            if isinstance(doc, Prefiltered):
+                yield doc, PREFILTER_REASON
+                continue
+            try:
+                reason = apply_scope(doc, config) if config is not None else None
+            except Exception as exc:  # one document's failure, like a cleaning failure
+                stats.bad(doc.raw_path, doc.raw_offset, f"scope failed: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            if reason:
+                doc.text = doc.text[:REJECTED_PREVIEW_CHARS]
+            yield doc, reason or ""
+    except Exception as exc:  # records fail one by one; this is the file's own failure: say where it stopped
+        raise ShardError(f"{type(exc).__name__}: {str(exc)[:300]} (at {path}@{stats.where or 0})") from exc
 
 
 class ShardError(Exception):
@@ -243,12 +254,81 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
         yield result
 
 
-def in_input_order(paths: Sequence[InputPath],
-                   results: Iterator[ShardResult | ShardFailure]) -> Iterator[ShardResult | ShardFailure]:
+def stage_shards(paths: Sequence[InputPath], config: ScopeConfig | None, stage: ShardStage, *,
+                 client: Client | None = None, retries: int = RETRIES,
+                 prepare: Callable[[str, Document], Document] = lambda _, doc: doc,
+                 extra: Callable[[str], str] = lambda _: "",
+                 on_document: Callable[..., None] | None = None,
+                 no_prefilter: Collection[str] = ()) -> Iterator[StagedShard | ShardFailure]:
+    """Like run_shards, but each shard's documents go to `stage` (Parquet on disk, in batches) as
+    they come, so memory holds one batch, not the run: in this process, straight from the
+    cleaners; from a cluster, one shard's result at a time. `prepare(path, doc)` stamps a document
+    before it is written (where it was read from, its source); `extra(path)` is what else the stage
+    key must hold for a staged shard to be reused (e.g. that stamp). `no_prefilter`: the paths (as
+    str) cleaned without the scope prefilter."""
+    use_prefilter = {str(p): config is not None and str(p) not in no_prefilter for p in paths}
+
+    def key_extra(path: str) -> str:  # a shard staged with the other prefilter choice is not reused
+        return f"{extra(path)}\0prefilter={use_prefilter[path]}"
+
+    pending = []
+    for path in paths:
+        cached = stage.get(path, key_extra(str(path)))
+        if cached is not None:
+            log.info("shard %s: finished in an earlier run, not cleaned again", path)
+            yield cached
+        else:
+            pending.append(path)
+    if client is None:
+        for path in pending:
+            try:
+                size, _ = input_stat(path)
+                sha = sha256_file(path)
+            except Exception as exc:  # one bad shard must not stop the others
+                yield ShardFailure(str(path), _describe(exc))
+                continue
+            stats = ReadStats()
+            try:  # a failure to stage (a full disk) is the build's own: it ends the build
+                with stage.writer(path, key_extra(str(path))) as writer:
+                    for doc, reason in iter_shard(path, config, stats, on_document=on_document,
+                                                  prefilter=use_prefilter[str(path)]):
+                        writer.add(prepare(str(path), doc), reason)
+                    shard = writer.finish(sha, size, dict(stats.counts), [str(p) for p in stats.problems],
+                                          prefilter=use_prefilter[str(path)])
+            except ShardError as exc:
+                yield ShardFailure(str(path), _describe(exc))
+                continue
+            yield shard
+        return
+    from distributed import as_completed
+
+    futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending], config=config,
+                         retries=retries, pure=False)
+    path_of = {f.key: str(p) for f, p in zip(futures, pending, strict=True)}
+    for future in as_completed(futures):
+        try:
+            result = future.result()
+        except Exception as exc:  # the task's own error after its retries, or KilledWorker
+            yield ShardFailure(path_of[future.key], f"{_describe(exc)} (after {1 + retries} attempts)")
+            continue
+        finally:
+            future.release()
+        with stage.writer(result.path, key_extra(result.path)) as writer:
+            for doc in result.documents:
+                writer.add(prepare(result.path, doc))
+            for doc, reason, detail in result.rejected:
+                writer.add(prepare(result.path, doc), reason, detail)
+            shard = writer.finish(result.sha256, result.bytes, result.counts, result.problems,
+                                  prefilter=result.prefilter)
+        del result
+        yield shard
+
+
+def in_input_order(paths: Sequence[InputPath], results: Iterator[R]) -> Iterator[R]:
     """Results as they finish, handed on in the order of `paths` (each as soon as all before it
     are in), so that output never depends on which shard finished first."""
     order = {str(p): i for i, p in enumerate(paths)}
-    waiting: dict[int, ShardResult | ShardFailure] = {}
+    waiting: dict[int, R] = {}
     nxt = 0
     for result in results:
         waiting[order[result.path]] = result

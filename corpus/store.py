@@ -4,6 +4,7 @@ before or during its commit leaves the previous version readable."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -20,15 +21,19 @@ import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from corpus.schema import SCHEMA
-from crawler.lock import dir_lock
+from crawler.lock import DirectoryLocked, dir_lock
 
 META_KEY = "dgsn_corpus"
 _DELETE = "-delete-"
 RELEASES_FILE = "_releases.json"
 RELEASES_LOCK = "_releases.lock"
 RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 REJECTED_DIR = "_rejected"  # a Delta table of its own; a leading underscore keeps vacuum off it
 # Released versions must stay readable: keep the log long (data files are kept by `vacuum` below).
+# Data files of at most this size: delta-rs holds the file it is writing in memory, so a build's
+# streamed commit holds this much, not its whole output.
+FILE_BYTES = 16 << 20
 TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 36500 days"}
 
 
@@ -185,19 +190,34 @@ class CorpusStore:
         """Whole rows of the given documents (a filtered scan, not the whole table)."""
         if not doc_ids:
             return SCHEMA.empty_table()
-        # Filtered after the scan: a pushed-down filter trips over the string_view columns
-        # delta-rs 1.x reads (pyarrow has no kernel comparing them with the statistics' strings).
-        rows = self.read(version).select(SCHEMA.names).cast(SCHEMA)
-        return rows.filter(pc.is_in(rows["doc_id"], value_set=pa.array(list(doc_ids), pa.string())))
+        # Filtered after the scan, one batch at a time (memory: the rows wanted, not the table): a
+        # pushed-down filter trips over the string_view columns delta-rs 1.x reads (pyarrow has no
+        # kernel comparing them with the statistics' strings).
+        table = self.table(version)
+        local = pafs.SubTreeFileSystem(str(self.path.resolve()), pafs.LocalFileSystem())
+        wanted = pa.array(list(doc_ids), pa.string())
+        parts = [SCHEMA.empty_table()]
+        try:
+            for batch in table.to_pyarrow_dataset(filesystem=local).to_batches(batch_size=1024):
+                rows = pa.Table.from_batches([batch]).select(SCHEMA.names).cast(SCHEMA)
+                if (rows := rows.filter(pc.is_in(rows["doc_id"], value_set=wanted))).num_rows:
+                    parts.append(rows)
+        except FileNotFoundError as exc:
+            if table.version() in self.readable_versions():
+                raise
+            raise self.vacuumed_error(table.version()) from exc
+        return pa.concat_tables(parts)
 
     # -- the rejected table ---------------------------------------------------------------------
     @property
     def rejected_path(self) -> Path:
         return self.path / REJECTED_DIR
 
-    def commit_rejected(self, rows: pa.Table) -> None:
-        if rows.num_rows:
-            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge")
+    def commit_rejected(self, rows: pa.Table | pa.RecordBatchReader) -> None:
+        """Append rows (a table, or a stream of batches) to the rejected table, in one commit."""
+        if isinstance(rows, pa.RecordBatchReader) or rows.num_rows:
+            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge",
+                            target_file_size=FILE_BYTES)
 
     def rejected(self) -> pa.Table:
         """Rejected documents of the builds that committed a version (a build killed between its
@@ -220,30 +240,39 @@ class CorpusStore:
             return None
         return max((v.version for v in self.history() if not v.is_vacuum), default=self.latest_version())
 
-    def commit(self, upserts: pa.Table, metadata: dict[str, Any], deletes: Sequence[str] = ()) -> int:
+    def commit(self, upserts: pa.Table | pa.RecordBatchReader, metadata: dict[str, Any],
+               deletes: Sequence[str] = (), append_only: bool = False) -> int:
         """Insert new doc_ids, replace changed ones and delete `deletes` in one commit; return the
-        new version.
+        new version. `upserts` may be a stream of batches (a build's): delta-rs writes them to data
+        files as they come and commits once at the end, so a build killed before that leaves only
+        unreferenced files (vacuum deletes them). `append_only`: the caller knows that no row of
+        `upserts` has a doc_id in the table, so no merge (which reads the table) is needed.
 
         A build with nothing to change still commits (an empty append) so that every build is
         a version with its inputs and counts on record.
         """
         props = CommitProperties(custom_metadata={META_KEY: json.dumps(metadata, ensure_ascii=False)})
-        upserts = upserts.cast(SCHEMA)
+        if isinstance(upserts, pa.Table):
+            append_only = append_only or upserts.num_rows == 0
+            upserts = upserts.cast(SCHEMA).to_reader()
         if not self.exists():
             self.path.mkdir(parents=True, exist_ok=True)
             write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
-                            configuration=TABLE_PROPERTIES)
-        elif upserts.num_rows == 0 and not deletes:
-            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props)
+                            configuration=TABLE_PROPERTIES, target_file_size=FILE_BYTES)
+        elif append_only and not deletes:
+            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props,
+                            target_file_size=FILE_BYTES)
         else:
             # Rows to delete travel in the same merge, marked by a record_hash no real row has.
             doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
                                "record_hash": pa.array([_DELETE] * len(deletes), pa.string())})
-            source = pa.concat_tables([upserts, doomed.select(["doc_id", "record_hash"])], promote_options="default")
+            doomed = pa.concat_tables([SCHEMA.empty_table(), doomed], promote_options="default").cast(SCHEMA)
+            source = pa.RecordBatchReader.from_batches(
+                SCHEMA, itertools.chain((b.cast(SCHEMA) for b in upserts), doomed.to_batches()))
             # merge_schema: a table from before a field was added gains it (older rows read null).
             (
                 self.table()
-                .merge(source=source.cast(SCHEMA), predicate="t.doc_id = s.doc_id", source_alias="s",
+                .merge(source=source, predicate="t.doc_id = s.doc_id", source_alias="s",
                        target_alias="t", merge_schema=True, commit_properties=props)
                 .when_matched_delete(predicate=f"s.record_hash = '{_DELETE}'")
                 .when_matched_update_all(predicate=f"s.record_hash <> '{_DELETE}'")
@@ -300,10 +329,17 @@ class CorpusStore:
 
     def vacuum(self, retention_hours: int = 168, dry_run: bool = False) -> list[str]:
         """Delete data files no version newer than the retention needs, except those of released
-        versions (they stay readable for good). Returns the files deleted (or that would be)."""
+        versions (they stay readable for good), and, when no build is running, data files older
+        than the retention that no version ever listed (a killed build's). Returns the files
+        deleted (or that would be)."""
         keep = sorted({int(r["version"]) for r in self.releases().values()})
-        return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run,
-                                   enforce_retention_duration=False, keep_versions=keep or None)
+        try:  # no build running: also the data files of killed builds, which no version lists ("full")
+            with dir_lock(self.path, BUILD_LOCK, what="build"):
+                return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run, full=True,
+                                           enforce_retention_duration=False, keep_versions=keep or None)
+        except DirectoryLocked:  # a build's files being written are no version's yet: leave them
+            return self.table().vacuum(retention_hours=retention_hours, dry_run=dry_run,
+                                       enforce_retention_duration=False, keep_versions=keep or None)
 
     # -- diffs ----------------------------------------------------------------------------------
     def diff(self, a: int, b: int) -> dict[str, list[str]]:

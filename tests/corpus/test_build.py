@@ -126,9 +126,10 @@ _KILL_BEFORE_COMMIT = """
 import os, signal, sys
 import pyarrow.parquet as pq
 from corpus import store
-def dying_commit(self, upserts, metadata, deletes=()):
-    # Write the data files a commit would add, then die before the log entry exists.
-    pq.write_table(upserts, self.path / "part-orphan-of-killed-build.parquet")
+def dying_commit(self, upserts, metadata, deletes=(), **_):
+    # Write the data files a commit would add (the build streams its rows), then die before the
+    # log entry exists.
+    pq.write_table(upserts.read_all(), self.path / "part-orphan-of-killed-build.parquet")
     os.kill(os.getpid(), signal.SIGKILL)
 store.CorpusStore.commit = dying_commit
 from corpus.cli import main
