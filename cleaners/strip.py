@@ -15,6 +15,7 @@ from typing import Protocol
 from cleaners.document import Removal
 from cleaners.rules import EDGE_PUNCTUATION, Rule, fold_line, load_rules, norm_line, structure_config
 from cleaners.rules.shortcodes import ShortcodeRule
+from cleaners.topics import match_topics
 
 _SPACES = re.compile(r"[ \t]+")
 _WORD = re.compile(r"\w")
@@ -179,12 +180,15 @@ class Stripper:
 
     @staticmethod
     def _apply_judge(lines: list[_Line], judge: Judge, removed: list[Removal]) -> None:
+        """A line that names a topic term (DGSN, Interpol, ...) is never the model's to drop: a
+        learned guess must not be what takes a document out of the corpus's scope (the rules, each
+        with its near-miss tests, still may)."""
         live = [ln for ln in lines if ln.kept and ln.text]
         if not live:
             return
         scores, cutoff = judge.scores([ln.text for ln in live])
         for line, score in zip(live, scores, strict=True):
-            if score >= cutoff and _WORD.search(line.text):
+            if score >= cutoff and _WORD.search(line.text) and not match_topics(line.text)[0]:
                 removed.append(Removal(judge.rule_id, line.text, line.offset, round(float(score), 3)))
                 line.kept = False
 

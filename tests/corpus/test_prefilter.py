@@ -101,10 +101,10 @@ def write_pages(directory: Path) -> tuple[Path, dict[str, str]]:
         for name, html in {**IN_SCOPE, **OUT_OF_SCOPE}.items():
             url = f"https://news.example.ma/{name}/"
             names[url] = name
-            # a text of its own, or the pages with the same text are exact duplicates of each other
-            mark = f"<p>Page {name.replace('_', ' ')}.</p></article>"
-            html = html.replace("</article>", mark) if isinstance(html, str) else html.replace(
-                b"</article>", mark.encode())
+            # a text of its own, or the pages with the same text are exact duplicates of each other;
+            # in the first paragraph (a short line of its own is what boilerplate looks like)
+            mark = f"<p>Page {name.replace('_', ' ')}. "
+            html = html.replace("<p>", mark, 1) if isinstance(html, str) else html.replace(b"<p>", mark.encode(), 1)
             if isinstance(html, bytes):  # the cp1256 page: its charset only in <meta>, as on many Arabic sites
                 w.write_response(url, 200, "OK", [("Content-Type", "text/html")], html)
             else:
