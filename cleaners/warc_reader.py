@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from fastwarc.stream_io import GzipReader
+from fastwarc.stream_io import BrotliReader, GzipReader
 from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
@@ -114,18 +114,22 @@ def http_status(http: HeaderMap) -> str:
 
 
 def payload_stream(record: WarcRecord) -> BinaryIO:
-    """The record's payload with its HTTP Transfer- and Content-Encoding undone, by warcio's
-    decoders as warcio's content_stream() did: a body that does not decode from its first bytes is
-    read as stored. Only bodies stored encoded (our crawler stores them as received) pass through
+    """The record's payload with its HTTP Transfer- and Content-Encoding undone, as warcio's
+    content_stream() did, by warcio's decoders (a body that does not decode from its first bytes
+    is read as stored), except brotli, which warcio fails on with brotli >= 1.2: fastwarc's reader
+    decodes it. Only bodies stored encoded (our crawler stores them as received) pass through
     Python; Common Crawl stores payloads decoded."""
     http = http_head(record)
     if http is None:
         return record.reader
     encoding = (http.get("Content-Encoding") or "").strip().lower() or None
-    if encoding not in BufferedReader.get_supported_decompressors():
+    chunked = (http.get("Transfer-Encoding") or "").strip().lower() == "chunked"
+    if encoding not in ("gzip", "deflate", "br"):  # what warcio decodes; others are read as stored
         encoding = None
-    if (http.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+    if chunked:
         return ChunkedDataReader(record.reader, decomp_type=encoding)
+    if encoding == "br":
+        return BrotliReader(record.reader)
     if encoding:
         return BufferedReader(record.reader, decomp_type=encoding)
     return record.reader
@@ -145,7 +149,8 @@ class WarcScanner:
     (once per damaged stretch) and the scan goes on at the next record start found after it, with
     a new fastwarc iterator. A record too large to read (the caller says so with `too_large`, or
     its block inflates past the cap) is passed over the same way in a .warc.gz, so a decompression
-    bomb is never inflated to its end.
+    bomb is never inflated to its end. In a gzip member that holds several records, the records
+    after the first have no offset of their own: they are reported (at the member) and passed over.
 
     `torn_at`: where damage that runs to the end of the file begins, None when the file ends with a
     whole record, or with one passed over (which may well be whole): the only place a killed
