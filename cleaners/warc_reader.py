@@ -1,7 +1,8 @@
 """The WARC reader (crawls, Common Crawl, CC-NEWS): records and their offsets read past damage, for
 the cleaners and for the crawler's recovery of a killed run's files alike. Torn records are told
 from whole ones by their framing alone (a short read, a gzip member that does not end), never by
-an error in content the reader could not process."""
+an error in content the reader could not process. fastwarc parses (several times faster than
+warcio, which still writes the crawler's files and undoes HTTP Content-Encoding here)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.limitreader import LimitReader
+from fastwarc.stream_io import BrotliReader, GzipReader
+from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
 from cleaners.records import (
     CHUNK,
@@ -60,18 +62,95 @@ def _starts_warc_member(fh: BinaryIO, at: int) -> bool:
     return head.startswith(b"WARC/")
 
 
+def _member_ends(fh: BinaryIO, at: int, cap: int) -> bool:
+    """Whether the gzip member at `at` ends, its trailer included (zlib checks its CRC and length)."""
+    fh.seek(at)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    inflated = 0
+    try:
+        while not inflater.eof:
+            data = inflater.unconsumed_tail or fh.read(CHUNK)
+            if not data or inflated > 2 * cap:
+                return False
+            inflated += len(inflater.decompress(data, CHUNK))
+    except zlib.error:
+        return False
+    return True
+
+
+_CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d+)", re.I)
+HEADER_MAX = 64 * 1024  # fastwarc parses WARC headers up to 32 KiB
+
+
+def _plain_record_end(fh: BinaryIO, at: int) -> int:
+    """Where the whole record at `at` of an uncompressed WARC ends: its header block, the block of
+    its Content-Length, and the two CRLFs after it."""
+    fh.seek(at)
+    head = fh.read(HEADER_MAX)
+    cut = head.find(b"\r\n\r\n")
+    m = _CONTENT_LENGTH.search(head, 0, cut + 2)
+    if cut < 0 or m is None:
+        return at
+    end = at + cut + 4 + int(m.group(1))
+    fh.seek(end)
+    tail = fh.read(4)
+    return end + len(tail) - len(tail.lstrip(b"\r\n"))
+
+
+def http_head(record: WarcRecord) -> HeaderMap | None:
+    """The status line and headers of a record's HTTP message (None when its block is none),
+    parsed on first use."""
+    if not record.is_http:
+        return None
+    if not record.is_http_parsed:
+        record.parse_http()
+    return record.http_headers
+
+
+def http_status(http: HeaderMap) -> str:
+    """The status code as the status line spells it (`200`; whatever bytes stand there in a broken one)."""
+    parts = (http.status_line or "").split(None, 2)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def payload_stream(record: WarcRecord) -> BinaryIO:
+    """The record's payload with its HTTP Transfer- and Content-Encoding undone, as warcio's
+    content_stream() did, by warcio's decoders (a body that does not decode from its first bytes
+    is read as stored), except brotli, which warcio fails on with brotli >= 1.2: fastwarc's reader
+    decodes it. Only bodies stored encoded (our crawler stores them as received) pass through
+    Python; Common Crawl stores payloads decoded."""
+    http = http_head(record)
+    if http is None:
+        return record.reader
+    encoding = (http.get("Content-Encoding") or "").strip().lower() or None
+    chunked = (http.get("Transfer-Encoding") or "").strip().lower() == "chunked"
+    if encoding not in ("gzip", "deflate", "br"):  # what warcio decodes; others are read as stored
+        encoding = None
+    if chunked:
+        return ChunkedDataReader(record.reader, decomp_type=encoding)
+    if encoding == "br":
+        return BrotliReader(record.reader)
+    if encoding:
+        return BufferedReader(record.reader, decomp_type=encoding)
+    return record.reader
+
+
 _WHOLE, _PASS_OVER = "whole", "pass over"  # WarcScanner record states (else: why the record is torn)
 
 
 class WarcScanner:
     """The records of a WARC file and their offsets, read past damage, for the cleaners' reader and
-    the crawler's recovery alike.
+    the crawler's recovery alike. fastwarc parses; this class adds what it leaves to its caller:
+    telling a whole record from a torn one, and going on after damage.
 
     A record is whole when its block is as long as its Content-Length says and, in a .warc.gz, its
-    gzip member ends. A torn or unparseable record is reported (once per damaged stretch) and the
-    scan goes on at the next record start found after it. A record too large to read (the caller
-    says so with `too_large`, or its block inflates past the cap) is passed over the same way in a
-    .warc.gz, so a decompression bomb is never inflated to its end.
+    gzip member ends (fastwarc's gzip reader takes a member without its trailer as whole, so the
+    member that ends the file is checked again with zlib). A torn or unparseable record is reported
+    (once per damaged stretch) and the scan goes on at the next record start found after it, with
+    a new fastwarc iterator. A record too large to read (the caller says so with `too_large`, or
+    its block inflates past the cap) is passed over the same way in a .warc.gz, so a decompression
+    bomb is never inflated to its end. In a gzip member that holds several records, the records
+    after the first have no offset of their own: they are reported (at the member) and passed over.
 
     `torn_at`: where damage that runs to the end of the file begins, None when the file ends with a
     whole record, or with one passed over (which may well be whole): the only place a killed
@@ -82,10 +161,11 @@ class WarcScanner:
         fh.seek(0)
         self.gz = fh.read(3) == GZIP_MAGIC
         self.torn_at: int | None = None
-        self._it: ArchiveIterator | None = None
-        self._record = None
+        self._gzip: GzipReader | None = None  # the current iterator's inflating reader (a .warc.gz)
+        self._record: WarcRecord | None = None
         self._offset = 0
         self._state: str | None = None
+        self._end: int | None = None  # where the last whole record ends (a .warc.gz: its member's end)
 
     def too_large(self, what: str) -> None:
         """The current record is over the cap: reported, skipped, and passed over."""
@@ -98,44 +178,47 @@ class WarcScanner:
         if self._state is None:
             try:
                 self._state = self._check()
-            except Exception as exc:
+            except Exception as exc:  # fastwarc raises OSError on data it cannot inflate or parse
                 self._state = f"unreadable record: {brief(exc)}"
         return self._state == _WHOLE
 
     def _check(self) -> str:
-        assert self._it is not None and self._record is not None
-        raw = self._record.raw_stream
-        declared = (self._record.rec_headers.get_header("Content-Length") or "").strip()
+        assert self._record is not None
+        record = self._record
+        declared = (record.headers.get("Content-Length") or "").strip()
         if not declared.isdigit():  # it is mandatory: the header block was cut before or inside it
             return "truncated record: its header block is cut"
-        read = 0
-        while chunk := raw.read(CHUNK):
-            read += len(chunk)
-            if self.gz and read > self.cap:
+        reader = record.reader
+        while reader.consume(CHUNK):
+            if self.gz and reader.tell() > self.cap:
                 return _PASS_OVER
-        self._it.read_to_end(self._record)  # the blank lines after the block; sets the iterator's offset
-        missing = raw.limit if isinstance(raw, LimitReader) else 0
+        missing = record.content_length - reader.tell()  # (the block's length, less its HTTP head once parsed)
         if missing > 0:
             return f"truncated record: {missing} bytes missing"
-        decompressor = self._it.reader.decompressor
-        if decompressor is not None and not decompressor.eof:
-            if self.fh.tell() >= self.size:
+        if self._gzip is not None:
+            end = self._gzip.inner_tell()
+            if end >= self.size and not _member_ends(self.fh, self._offset, self.cap):
                 return "truncated record: its gzip member does not end"
-            return "its gzip member goes on past the record: not one record per member (`warcio recompress` fixes it)"
+            self._end = end
         return _WHOLE
 
-    def __iter__(self) -> Iterator[tuple[int, object]]:
+    def __iter__(self) -> Iterator[tuple[int, WarcRecord]]:
         pos = 0
         damaged: int | None = None  # start of the damaged stretch being passed
         while pos < self.size:
-            self.fh.seek(pos)
-            it = self._it = ArchiveIterator(self.fh, check_digests=False)
             failure: str | None = None
             resume: int | None = None
             at = pos
+            self._end = None
             try:
-                for record in it:
-                    at = it.offset  # start of this record (get_record_offset would read past it)
+                for record in self._records(pos):
+                    at = record.stream_pos
+                    member = self._gzip.frame_start_position() if self._gzip is not None else at
+                    if member != at:  # fastwarc gives the records inside such a member its end as offset
+                        at = pos if member is None else member
+                        failure = ("its gzip member goes on past the record: not one record per member "
+                                   "(`warcio recompress` fixes it)")
+                        break
                     self._record, self._offset, self._state = record, at, None
                     yield at, record
                     self.finish()
@@ -147,12 +230,12 @@ class WarcScanner:
                         break
                     damaged = None
                 else:
-                    if it.offset >= self.size:
+                    at = self._segment_end(pos)
+                    if at >= self.size:
                         return
-                    failure, at = "truncated or unreadable record", it.offset
-            except Exception as exc:  # warcio raises all sorts on a cut header (AttributeError among them)
-                failure, at = f"unreadable record: {brief(exc)}", it.offset
-            at = max(at, pos)  # warcio's offsets mean nothing inside a gzip member that holds several records
+                    failure = "truncated or unreadable record"
+            except Exception as exc:  # fastwarc raises OSError on a header or gzip member it cannot read
+                failure, at = f"unreadable record: {brief(exc)}", self._segment_end(pos)
             if failure is not None and damaged is None:
                 damaged = at
                 self.stats.bad(self.path, at, failure)
@@ -164,6 +247,23 @@ class WarcScanner:
             if resume is not None:
                 damaged = None
             pos = nxt
+
+    def _records(self, pos: int) -> ArchiveIterator:
+        """A fastwarc iterator from `pos` on (a record start). HTTP heads are parsed on demand
+        (`http_head`), so one that does not parse is that record's failure, not the iterator's."""
+        self.fh.seek(pos)
+        self._gzip = GzipReader(self.fh) if self.gz else None
+        return ArchiveIterator(self._gzip if self._gzip is not None else self.fh, parse_http=False,
+                               stream_detect=False)
+
+    def _segment_end(self, pos: int) -> int:
+        """Where the last whole record read since `pos` ends (`pos` if none was): there the
+        records fastwarc could not read begin."""
+        if self._state != _WHOLE or self._record is None or self._offset < pos:
+            return pos
+        if self._end is not None:
+            return self._end
+        return _plain_record_end(self.fh, self._offset)
 
 
 def iter_warc(path: InputPath, stats: ReadStats, max_bytes: int | None = None) -> Iterator[RawItem]:
@@ -177,7 +277,8 @@ def iter_warc(path: InputPath, stats: ReadStats, max_bytes: int | None = None) -
             try:
                 item = _warc_item(record, path, offset, stats, infos, scanner)
             except Exception as exc:  # a failure of this record's content, not of the file
-                stats.bad(path, offset, f"unreadable record: {brief(exc)}")
+                if scanner.finish():  # else the record is torn, and the scanner reports that
+                    stats.bad(path, offset, f"unreadable record: {brief(exc)}")
                 continue
             if item is not None and scanner.finish():
                 yield item
@@ -195,8 +296,8 @@ class _WarcInfos:
         self.by_id: dict[str, str | None] = {}
         self.last: str | None = None
 
-    def read(self, record) -> None:
-        payload = record.content_stream().read(WARCINFO_MAX_BYTES)
+    def read(self, record: WarcRecord) -> None:
+        payload = record.reader.read(WARCINFO_MAX_BYTES)
         source = None
         for line in payload.decode("utf-8", "replace").splitlines():
             name, sep, value = line.partition(":")
@@ -204,21 +305,21 @@ class _WarcInfos:
                 source = value.strip()
                 break
         self.last = source
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        record_id = record.headers.get("WARC-Record-ID")
         if record_id:
             self.by_id[record_id] = source
 
-    def source_of(self, record) -> str | None:
-        info_id = record.rec_headers.get_header("WARC-Warcinfo-ID")
+    def source_of(self, record: WarcRecord) -> str | None:
+        info_id = record.headers.get("WARC-Warcinfo-ID")
         if info_id and info_id in self.by_id:
             return self.by_id[info_id]
         return self.last
 
 
-def _warc_item(record, path: InputPath, offset: int, stats: ReadStats, infos: _WarcInfos,
+def _warc_item(record: WarcRecord, path: InputPath, offset: int, stats: ReadStats, infos: _WarcInfos,
                scanner: WarcScanner) -> RawItem | None:
-    rec_type = record.rec_type
-    headers = record.rec_headers
+    headers = record.headers
+    rec_type = headers.get("WARC-Type")
     stats.counts["warc_records"] += 1
     if rec_type is None:
         if scanner.finish():  # else its header block is cut, and the scanner reports that
@@ -229,33 +330,35 @@ def _warc_item(record, path: InputPath, offset: int, stats: ReadStats, infos: _W
     if rec_type not in ("response", "resource"):
         stats.skip(f"warc_{label(rec_type)}")
         return None
-    if record.http_headers is not None:
-        status = record.http_headers.get_statuscode() or ""
+    http = http_head(record)
+    if http is not None:
+        status = http_status(http)
         if rec_type == "response" and not status.startswith("2"):
             stats.skip(f"http_status_{label(status) or 'unknown'}")
             return None
-        ctype = record.http_headers.get_header("Content-Type") or ""
+        ctype = http.get("Content-Type") or ""
     else:
-        ctype = headers.get_header("Content-Type") or ""
+        ctype = headers.get("Content-Type") or ""
     # Common Crawl records the type it identified from the payload; servers often send none
     mime = ctype.split(";")[0].strip().lower() or \
-        (headers.get_header("WARC-Identified-Payload-Type") or "").split(";")[0].strip().lower()
-    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", ctype, re.I)
+        (headers.get("WARC-Identified-Payload-Type") or "").split(";")[0].strip().lower()
+    m = _CHARSET.search(ctype)
     charset = m.group(1) if m else None
     if mime and mime not in HTML_TYPES:  # decided before the payload is read (or inflated)
         stats.skip(f"non_html:{label(mime)}")
         return None
-    try:  # content_stream() undoes the HTTP Content-Encoding (our crawler stores bodies as received)
-        content = read_capped(record.content_stream(), scanner.cap)
+    try:
+        content = read_capped(payload_stream(record), scanner.cap)
     except Exception as exc:
-        stats.bad(path, offset, f"unreadable payload: {brief(exc)}")
+        if scanner.finish():  # else the record is torn, and the scanner reports that
+            stats.bad(path, offset, f"unreadable payload: {brief(exc)}")
         return None
     if content is None:
         scanner.too_large("payload (decoded)")
         return None
     if not scanner.finish():
         return None  # torn: the scanner reports it
-    truncated = headers.get_header("WARC-Truncated")
+    truncated = headers.get("WARC-Truncated")
     if truncated:
         stats.counts["warc_truncated_payloads"] += 1
         if not content.strip():  # e.g. a body our crawler did not store, being over its size cap
@@ -266,7 +369,10 @@ def _warc_item(record, path: InputPath, offset: int, stats: ReadStats, infos: _W
         return None
     return RawItem(
         content=content, kind="html", raw_path=str(path), raw_format="warc", raw_offset=offset,
-        url=headers.get_header("WARC-Target-URI"), fetched_at=headers.get_header("WARC-Date"),
-        warc_record_id=headers.get_header("WARC-Record-ID"), charset=charset,
+        url=headers.get("WARC-Target-URI"), fetched_at=headers.get("WARC-Date"),
+        warc_record_id=headers.get("WARC-Record-ID"), charset=charset,
         source=infos.source_of(record),
     )
+
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)

@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from cleaners.readers import ReadStats, WarcScanner, max_record_bytes
+from cleaners.warc_reader import http_head, payload_stream
 from crawler.sources import Source, load_sources
 from crawler.spiders.news import NewsSpider
 from crawler.state import CrawlState
@@ -56,20 +57,22 @@ def _complete_responses(path: Path) -> tuple[list[tuple[Any, ...]], int]:
     with open(path, "rb") as fh:
         scanner = WarcScanner(fh, size, path, stats, cap)
         for offset, record in scanner:
-            http = record.http_headers
-            if record.rec_type != "response" or http is None or record.rec_headers.get_header("WARC-Truncated"):
+            if record.headers.get("WARC-Type") != "response" or record.headers.get("WARC-Truncated"):
                 continue  # a truncated body (over the size cap) is no fetch to remember
             try:
-                digest = _payload_sha256(record.content_stream(), cap)
+                http = http_head(record)
+                if http is None:
+                    continue
+                digest = _payload_sha256(payload_stream(record), cap)
             except Exception as exc:  # the body is kept as it is; only its fetch is not remembered
                 stats.bad(path, offset, f"unreadable payload: {type(exc).__name__}: {str(exc)[:120]}")
                 continue
             if digest is None:
                 scanner.too_large("payload (decoded)")
             elif scanner.finish():
-                out.append((record.rec_headers.get_header("WARC-Target-URI"),
-                            record.rec_headers.get_header("WARC-Date"), int(http.get_statuscode() or 0),
-                            http.get_header("ETag"), http.get_header("Last-Modified"), offset, digest))
+                out.append((record.headers.get("WARC-Target-URI"), record.headers.get("WARC-Date"),
+                            http.status_code or 0,
+                            http.get("ETag"), http.get("Last-Modified"), offset, digest))
     for problem in stats.problems:
         log.warning("recovering %s: %s (kept)", path, problem)
     if scanner.torn_at is not None:
