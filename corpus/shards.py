@@ -236,6 +236,15 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
                 cache.put(result)
             yield result
         return
+    for result in _on_cluster(client, pending, config, use_prefilter, retries):
+        if cache is not None and isinstance(result, ShardResult):
+            cache.put(result)
+        yield result
+
+
+def _on_cluster(client: Client, pending: Sequence[InputPath], config: ScopeConfig | None,
+                use_prefilter: dict[str, bool], retries: int) -> Iterator[ShardResult | ShardFailure]:
+    """The shards cleaned on the cluster, one file per task, as they finish."""
     from distributed import as_completed
 
     futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending], config=config,
@@ -249,8 +258,6 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
             continue
         finally:
             future.release()
-        if cache is not None:
-            cache.put(result)
         yield result
 
 
@@ -300,19 +307,10 @@ def stage_shards(paths: Sequence[InputPath], config: ScopeConfig | None, stage: 
                 continue
             yield shard
         return
-    from distributed import as_completed
-
-    futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending], config=config,
-                         retries=retries, pure=False)
-    path_of = {f.key: str(p) for f, p in zip(futures, pending, strict=True)}
-    for future in as_completed(futures):
-        try:
-            result = future.result()
-        except Exception as exc:  # the task's own error after its retries, or KilledWorker
-            yield ShardFailure(path_of[future.key], f"{_describe(exc)} (after {1 + retries} attempts)")
+    for result in _on_cluster(client, pending, config, use_prefilter, retries):
+        if isinstance(result, ShardFailure):
+            yield result
             continue
-        finally:
-            future.release()
         with stage.writer(result.path, key_extra(result.path)) as writer:
             for doc in result.documents:
                 writer.add(prepare(result.path, doc))
