@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -305,8 +306,11 @@ class Forest:
     """A binary tree ensemble as flat arrays: node feature, threshold, children (a negative child
     -k-1 is leaf k), leaf values. A missing value never occurs (every feature is computed)."""
 
-    def __init__(self, path: Path = MODEL_FILE):
-        with np.load(path) as data:
+    def __init__(self, path: Path | None = None):
+        """`path`: a model file; by default the one shipped in the package, read through
+        importlib.resources (in a zipped egg, as scrapyd runs it, it has no file path)."""
+        source = resources.files(__package__).joinpath(MODEL_FILE.name) if path is None else path
+        with source.open("rb") as fh, np.load(fh) as data:
             self.feature = data["feature"]      # (trees, nodes) int32
             self.threshold = data["threshold"]  # (trees, nodes) float32
             self.left = data["left"]            # (trees, nodes) int32

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from corpus.export import export, parse_timestamps, size_category
 from corpus.neardup import NearDupIndex
@@ -192,7 +193,7 @@ def test_card_and_mixed_dates(mixed: Path, tmp_path: Path, hf: Any) -> None:
     (config,) = front["configs"]
     assert config["config_name"] == "default" and config["data_files"] == [{"split": "train",
                                                                             "path": "data/*.parquet"}]
-    assert "corpus version: 0" in body and "cleaner versions: 0.3.0" in body and "ar 3, en 2, fr 2" in body
+    assert "corpus version: 0" in body and f"cleaner versions: {CLEANER_VERSION}" in body and "ar 3, en 2, fr 2" in body
     assert "published_at 1" in body and "license: other" in body
     for name in DOC_FIELDS:
         assert f"| `{name}` |" in body and FIELD_DESCRIPTIONS[name].replace("|", "/") in body

@@ -37,7 +37,7 @@ def test_recorded_paths_resolve_from_anywhere_and_after_a_move(tmp_path: Path) -
     (warc,) = write_warc(work / "raw" / "run1", _pages(range(3)), extra_records=False)
     dump = jsonl(work / "dumps" / "d.jsonl", [{"url": "https://a.example/1", "title": "Arrestation à Fès",
                                                 "text": STORY},
-                                               {"url": "https://a.example/short", "text": "Trop court."}])
+                                               {"url": "https://a.example/short", "text": "La DGSN, trop court."}])
     (outside,) = write_warc(tmp_path / "elsewhere", _pages(range(3, 5)), extra_records=False)
     # Built from inside the workdir, with paths relative to it.
     cli_in(work, "build", Path("raw") / "run1", dump.relative_to(work), outside, "--corpus", "corpus")
