@@ -4,7 +4,9 @@
 Both run the same `clean_shard`, and the caller puts results back in input order, so the output
 does not depend on where or in which order shards ran. A worker sends back cleaned documents, not
 raw bytes; with a scope, only in-scope documents travel whole, and scope rejections as rows with a
-text preview (their raw record stays reachable through the provenance fields). Finished shards are
+text preview (their raw record stays reachable through the provenance fields). For `clean`, which
+keeps every document, a worker writes them to the cache directory instead (`to_files`), and the
+result that travels is small. Finished shards are
 kept in a cache directory until the caller has committed them, so a rerun after a crash skips
 them. A shard that keeps failing (Dask retries it) comes back as a ShardFailure naming the file
 (and the offset it reached); a failure is never cached, so a later run cleans the file again.
@@ -16,6 +18,7 @@ URLs (fsspec: `s3://…` with s3fs installed on the workers, and so on).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -24,7 +27,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
@@ -56,6 +59,7 @@ class ShardResult:
     problems: list[str] = field(default_factory=list)
     reused: bool = False  # taken from the cache of an earlier, uncommitted run
     prefilter: bool = True  # cleaned with the scope prefilter (see cleaners.prefilter)
+    documents_file: str | None = None  # where `documents` went instead (clean_shard's `target`)
 
 
 @dataclass
@@ -74,30 +78,59 @@ def sha256_file(path: InputPath) -> str:
 
 def clean_shard(path: InputPath, config: ScopeConfig | None = None,
                 time_limit_s: float = DOC_TIME_LIMIT,
-                on_document: Callable[..., None] | None = None, prefilter: bool = True) -> ShardResult:
+                on_document: Callable[..., None] | None = None, prefilter: bool = True,
+                target: str | None = None) -> ShardResult:
     """Clean one raw-dump file. With a scope, documents it rejects (empty ones included) come back
     in `rejected` with their text cut to a preview; without one, every non-empty document comes
     back in `documents`. `on_document(1, position=offset)` is called after each (progress).
     `prefilter` (with a scope only): records that cannot be in scope are not cleaned; they come
-    back in `rejected` without text, as `prefilter_out_of_scope`."""
+    back in `rejected` without text, as `prefilter_out_of_scope`. With `target`, the kept documents
+    are written there as they come (JSONL of Documents, in place once complete; read_documents
+    reads it) instead of coming back: memory holds one document, not the file's."""
     size, _ = input_stat(path)
     sha = sha256_file(path)
     stats = ReadStats()
     kept: list[Document] = []
     rejected: list[Rejected] = []
     prefiltering = prefilter and config is not None
-    for doc, reason in iter_shard(path, config, stats, time_limit_s, on_document, prefilter=prefiltering):
-        if reason:
-            rejected.append((doc, reason, ""))
-        else:
-            kept.append(doc)
+    with _documents_file(target) as sink:
+        for doc, reason in iter_shard(path, config, stats, time_limit_s, on_document, prefilter=prefiltering):
+            if reason:
+                rejected.append((doc, reason, ""))
+            elif sink is not None:
+                sink.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+            else:
+                kept.append(doc)
     return ShardResult(str(path), sha, size, kept, rejected, dict(stats.counts), [str(p) for p in stats.problems],
-                       prefilter=prefiltering)
+                       prefilter=prefiltering, documents_file=target)
 
 
-def _clean_shard_task(path: InputPath, prefilter: bool, config: ScopeConfig | None) -> ShardResult:
-    """clean_shard with its prefilter choice as a positional argument, for Client.map."""
-    return clean_shard(path, config, prefilter=prefilter)
+@contextmanager
+def _documents_file(target: str | None) -> Iterator[TextIO | None]:
+    """A file written beside `target` and moved into place only when the `with` block ends well."""
+    if target is None:
+        yield None
+        return
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            yield fh
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def read_documents(target: str | Path) -> Iterator[Document]:
+    """The documents clean_shard wrote to `target`, one at a time."""
+    with open(target, encoding="utf-8") as fh:
+        for line in fh:
+            yield Document.from_dict(json.loads(line))
+
+
+def _clean_shard_task(path: InputPath, prefilter: bool, target: str | None,
+                      config: ScopeConfig | None) -> ShardResult:
+    """clean_shard with its prefilter choice and target as positional arguments, for Client.map."""
+    return clean_shard(path, config, prefilter=prefilter, target=target)
 
 
 def iter_shard(path: InputPath, config: ScopeConfig | None, stats: ReadStats,
@@ -146,10 +179,15 @@ class ShardCache:
         self.directory = Path(directory)
         self.tag = tag
 
-    def _file(self, path: InputPath) -> Path:
+    def _file(self, path: InputPath, suffix: str = ".pickle") -> Path:
         size, mtime = input_stat(path)
         key = f"{path}\0{size}\0{mtime!r}\0{CLEANER_VERSION}\0{self.tag}\0{max_record_bytes()}"
-        return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+        return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}{suffix}"
+
+    def documents_file(self, path: InputPath) -> str:
+        """Where the documents of `path` are written when they do not travel in the result."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return str(self._file(path, ".jsonl"))
 
     def get(self, path: InputPath, prefilter: bool | None = None) -> ShardResult | None:
         """The cached result of `path`; with `prefilter`, only one cleaned with that choice."""
@@ -159,6 +197,8 @@ class ShardCache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None
         if not isinstance(result, ShardResult) or result.path != str(path):
+            return None
+        if result.documents_file is not None and not os.path.exists(result.documents_file):
             return None
         return result if prefilter is None or result.prefilter == prefilter else None
 
@@ -210,11 +250,17 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
                client: Client | None = None, cache: ShardCache | None = None,
                retries: int = RETRIES,
                on_document: Callable[..., None] | None = None,
-               no_prefilter: Collection[str] = ()) -> Iterator[ShardResult | ShardFailure]:
+               no_prefilter: Collection[str] = (), to_files: bool = False) -> Iterator[ShardResult | ShardFailure]:
     """Results of every path, in the order they finish: from the cache, then from this process
     (no client) or the cluster. Each path yields exactly once. `on_document`: see clean_shard (in
     this process only; a cluster's shards count when they come back). `no_prefilter`: the paths
-    (as str) cleaned without the scope prefilter."""
+    (as str) cleaned without the scope prefilter. `to_files` (with a cache): each shard's kept
+    documents are written in the cache directory by whoever cleans it, not sent back in the
+    result (`documents_file`; read_documents reads it), so no process holds a whole shard; on a
+    cluster, the workers must share that directory's filesystem (ClusterError otherwise)."""
+    if to_files and cache is None:
+        raise ValueError("to_files needs a cache: its directory holds the documents")
+    targets = {str(p): cache.documents_file(p) if to_files and cache is not None else None for p in paths}
     pending = []
     use_prefilter = {str(p): config is not None and str(p) not in no_prefilter for p in paths}
     for path in paths:
@@ -228,7 +274,8 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
     if client is None:
         for path in pending:
             try:
-                result = clean_shard(path, config, on_document=on_document, prefilter=use_prefilter[str(path)])
+                result = clean_shard(path, config, on_document=on_document, prefilter=use_prefilter[str(path)],
+                                     target=targets[str(path)])
             except Exception as exc:  # one bad shard must not stop the others
                 yield ShardFailure(str(path), _describe(exc))
                 continue
@@ -236,19 +283,23 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
                 cache.put(result)
             yield result
         return
-    for result in _on_cluster(client, pending, config, use_prefilter, retries):
+    for result in _on_cluster(client, pending, config, use_prefilter, retries, targets):
+        if isinstance(result, ShardResult) and result.documents_file and not os.path.exists(result.documents_file):
+            raise ClusterError(f"a Dask worker wrote {result.documents_file}, which this machine cannot see: "
+                               "the output must be on a filesystem the workers share")
         if cache is not None and isinstance(result, ShardResult):
             cache.put(result)
         yield result
 
 
 def _on_cluster(client: Client, pending: Sequence[InputPath], config: ScopeConfig | None,
-                use_prefilter: dict[str, bool], retries: int) -> Iterator[ShardResult | ShardFailure]:
+                use_prefilter: dict[str, bool], retries: int,
+                targets: dict[str, str | None] | None = None) -> Iterator[ShardResult | ShardFailure]:
     """The shards cleaned on the cluster, one file per task, as they finish."""
     from distributed import as_completed
 
-    futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending], config=config,
-                         retries=retries, pure=False)
+    futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending],
+                         [(targets or {}).get(str(p)) for p in pending], config=config, retries=retries, pure=False)
     path_of = {f.key: str(p) for f, p in zip(futures, pending, strict=True)}
     for future in as_completed(futures):
         try:

@@ -112,13 +112,19 @@ def _write_docs(docs: Iterator, sink: TextIO, fmt: str, progress, stdin_file: Pa
 
 def _clean_on_cluster(files: list, stats: ReadStats, scheduler: str | None, workers: int | None,
                       out: Path | None, progress) -> Iterator:  # -> Iterator[Document]
-    """Documents of every file, cleaned on a Dask cluster, in input order. With --out, finished
-    files are kept beside it (OUT.shards/) until the output is complete: a rerun skips them."""
-    from corpus.shards import ShardCache, ShardFailure, dask_client, in_input_order, run_shards
+    """Documents of every file, cleaned on a Dask cluster, in input order. Each worker writes the
+    documents of its file to disk as they come (beside --out in OUT.shards/, else in a temporary
+    directory), and this process reads them back one at a time: no process holds a whole file's
+    documents. With --out, finished files stay there until the output is complete: a rerun skips
+    them. The workers must share that directory's filesystem."""
+    from corpus.shards import ShardCache, ShardFailure, dask_client, in_input_order, read_documents, run_shards
 
-    cache = ShardCache(out.with_name(out.name + ".shards")) if out else None
-    with dask_client(scheduler, workers) as client:
-        for result in in_input_order(files, run_shards(files, None, client=client, cache=cache)):
+    with ExitStack() as stack:
+        scratch = out.with_name(out.name + ".shards") if out else Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="dgsn-clean-")))
+        cache = ShardCache(scratch)
+        client = stack.enter_context(dask_client(scheduler, workers))
+        for result in in_input_order(files, run_shards(files, None, client=client, cache=cache, to_files=True)):
             if isinstance(result, ShardFailure):
                 stats.counts["shards_failed"] += 1
                 stats.bad(result.path, None, f"cleaning failed: {result.error}")
@@ -127,9 +133,9 @@ def _clean_on_cluster(files: list, stats: ReadStats, scheduler: str | None, work
             stats.counts["shards_reused" if result.reused else "shards_cleaned"] += 1
             stats.problems.extend(result.problems)
             progress.file_done(result.bytes)
-            yield from result.documents
-    if cache is not None and not stats.counts["shards_failed"]:
-        cache.clear()
+            yield from read_documents(result.documents_file)
+        if out and not stats.counts["shards_failed"]:
+            cache.clear()
 
 
 @click.command()

@@ -20,7 +20,7 @@ from distributed import Client, LocalCluster
 
 from corpus.build import SHARD_CACHE, _build, build
 from corpus.scope import ScopeConfig
-from corpus.shards import ShardFailure, ShardResult, in_input_order, run_shards
+from corpus.shards import ShardCache, ShardFailure, ShardResult, clean_shard, in_input_order, read_documents, run_shards
 from corpus.store import CorpusStore
 from tests.conftest import REPO
 from tests.helpers import article_html, write_warc
@@ -179,3 +179,26 @@ def test_unreachable_scheduler_is_one_clear_error_and_the_corpus_untouched(tmp_p
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith(f"dgsn-corpus: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
     assert not CorpusStore(tmp_path / "c").exists()
+
+
+def test_workers_write_the_documents_of_their_shard_and_send_back_none(tmp_path: Path, cluster: LocalCluster) -> None:
+    """`clean --workers`: a shard's documents go to disk on the worker (to_files), not through the
+    scheduler; read back, they are the documents the single process cleans; a torn write is never
+    taken for a finished shard."""
+    dumps = _dumps(tmp_path / "raw", files=2, per_file=3)
+    cache = ShardCache(tmp_path / "scratch")
+    with Client(cluster) as client:
+        results = list(in_input_order(dumps, run_shards(dumps, None, client=client, cache=cache, to_files=True)))
+    for dump, result in zip(dumps, results, strict=True):
+        assert isinstance(result, ShardResult) and result.documents == [] and result.documents_file
+        alone = clean_shard(dump).documents
+        assert [d.to_dict() for d in read_documents(result.documents_file)] == [d.to_dict() for d in alone]
+        assert len(alone) == 4  # three articles and the weather page: no scope
+    assert sorted(p.suffix for p in (tmp_path / "scratch").iterdir()) == [".jsonl", ".jsonl", ".pickle", ".pickle"]
+    # A rerun takes both from the cache; one whose documents file is gone is cleaned again.
+    Path(results[0].documents_file).unlink()
+    rerun = list(in_input_order(dumps, run_shards(dumps, None, cache=cache, to_files=True)))
+    assert [r.reused for r in rerun] == [False, True]
+    assert len(list(read_documents(rerun[0].documents_file))) == 4
+    with pytest.raises(ValueError, match="needs a cache"):
+        list(run_shards(dumps, None, to_files=True))
