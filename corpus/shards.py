@@ -284,9 +284,6 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
             yield result
         return
     for result in _on_cluster(client, pending, config, use_prefilter, retries, targets):
-        if isinstance(result, ShardResult) and result.documents_file and not os.path.exists(result.documents_file):
-            raise ClusterError(f"a Dask worker wrote {result.documents_file}, which this machine cannot see: "
-                               "the output must be on a filesystem the workers share")
         if cache is not None and isinstance(result, ShardResult):
             cache.put(result)
         yield result
@@ -295,7 +292,8 @@ def run_shards(paths: Sequence[InputPath], config: ScopeConfig | None = None, *,
 def _on_cluster(client: Client, pending: Sequence[InputPath], config: ScopeConfig | None,
                 use_prefilter: dict[str, bool], retries: int,
                 targets: dict[str, str | None] | None = None) -> Iterator[ShardResult | ShardFailure]:
-    """The shards cleaned on the cluster, one file per task, as they finish."""
+    """The shards cleaned on the cluster, one file per task, as they finish. `targets`: where each
+    shard's worker writes its kept documents (see clean_shard), which this process must see."""
     from distributed import as_completed
 
     futures = client.map(_clean_shard_task, pending, [use_prefilter[str(p)] for p in pending],
@@ -309,6 +307,9 @@ def _on_cluster(client: Client, pending: Sequence[InputPath], config: ScopeConfi
             continue
         finally:
             future.release()
+        if result.documents_file and not os.path.exists(result.documents_file):
+            raise ClusterError(f"a Dask worker wrote {result.documents_file}, which this machine cannot see: "
+                               "it must be on a filesystem the workers share")
         yield result
 
 
@@ -320,10 +321,11 @@ def stage_shards(paths: Sequence[InputPath], config: ScopeConfig | None, stage: 
                  no_prefilter: Collection[str] = ()) -> Iterator[StagedShard | ShardFailure]:
     """Like run_shards, but each shard's documents go to `stage` (Parquet on disk, in batches) as
     they come, so memory holds one batch, not the run: in this process, straight from the
-    cleaners; from a cluster, one shard's result at a time. `prepare(path, doc)` stamps a document
-    before it is written (where it was read from, its source); `extra(path)` is what else the stage
-    key must hold for a staged shard to be reused (e.g. that stamp). `no_prefilter`: the paths (as
-    str) cleaned without the scope prefilter."""
+    cleaners; from a cluster, each worker writes its shard's kept documents in the stage
+    directory (which the workers must share) and they are read back one at a time.
+    `prepare(path, doc)` stamps a document before it is written (where it was read from, its
+    source); `extra(path)` is what else the stage key must hold for a staged shard to be reused
+    (e.g. that stamp). `no_prefilter`: the paths (as str) cleaned without the scope prefilter."""
     use_prefilter = {str(p): config is not None and str(p) not in no_prefilter for p in paths}
 
     def key_extra(path: str) -> str:  # a shard staged with the other prefilter choice is not reused
@@ -358,17 +360,20 @@ def stage_shards(paths: Sequence[InputPath], config: ScopeConfig | None, stage: 
                 continue
             yield shard
         return
-    for result in _on_cluster(client, pending, config, use_prefilter, retries):
+    stage.directory.mkdir(parents=True, exist_ok=True)  # the workers write each shard's documents there
+    targets = {str(p): str(stage.directory / f"{stage.key(p, key_extra(str(p)))}.documents.jsonl") for p in pending}
+    for result in _on_cluster(client, pending, config, use_prefilter, retries, targets):
         if isinstance(result, ShardFailure):
             yield result
             continue
         with stage.writer(result.path, key_extra(result.path)) as writer:
-            for doc in result.documents:
+            for doc in read_documents(result.documents_file):
                 writer.add(prepare(result.path, doc))
             for doc, reason, detail in result.rejected:
                 writer.add(prepare(result.path, doc), reason, detail)
             shard = writer.finish(result.sha256, result.bytes, result.counts, result.problems,
                                   prefilter=result.prefilter)
+        os.unlink(result.documents_file)
         del result
         yield shard
 
