@@ -1,5 +1,5 @@
 """WARC reading throughput: our reader (cleaners.warc_reader.iter_warc, what the build reads records,
-payloads and offsets through) against bare fastwarc on the same CC-NEWS-shaped file
+payloads and offsets through) against bare fastwarc on the same CC-NEWS-shaped files
 (benchmarks/ccnews.py: one gzip member per record; warcinfo, then request, response, metadata per
 page), in the same run, best of `--rounds`, interleaved:
 
@@ -9,7 +9,7 @@ page), in the same run, best of `--rounds`, interleaved:
 
 Prints records/s for both and ours / bare (target >= 0.8).
 
-    .venv/bin/python benchmarks/warc_read.py [--records 6000] [--rounds 3] [--keep DIR]
+    .venv/bin/python benchmarks/warc_read.py [--records 20000] [--rounds 3] [--keep DIR]
 
 Timings on a shared machine are noisy: read the ratio, measured in the same run.
 """
@@ -34,41 +34,40 @@ from cleaners.records import ReadStats  # noqa: E402
 from cleaners.warc_reader import iter_warc  # noqa: E402
 
 
-def bare(path: Path) -> tuple[int, int]:
+def bare(paths: list[Path]) -> tuple[int, int]:
     """(records, payload bytes of the responses) through fastwarc alone."""
     records = payload = 0
-    for record in ArchiveIterator(str(path), parse_http=True, fsspec_args=False):
-        records += 1
-        if record.record_type == WarcRecordType.response:
-            payload += len(record.reader.read())
+    for path in paths:
+        for record in ArchiveIterator(str(path), parse_http=True, fsspec_args=False):
+            records += 1
+            if record.record_type == WarcRecordType.response:
+                payload += len(record.reader.read())
     return records, payload
 
 
-def ours(path: Path) -> tuple[int, int]:
+def ours(paths: list[Path]) -> tuple[int, int]:
     """(records, payload bytes of the items) through our reader."""
     stats = ReadStats()
-    payload = sum(len(item.content) for item in iter_warc(path, stats))
+    payload = sum(len(item.content) for path in paths for item in iter_warc(path, stats))
     return stats.counts["warc_records"], payload
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--records", type=int, default=6000, help="WARC records of the file (default 6000)")
+    ap.add_argument("--records", type=int, default=20_000, help="WARC records in all (default 20000)")
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds of each reader; the best counts")
     ap.add_argument("--keep", type=Path, default=None, help="work directory, kept afterwards")
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="warc-read-"))
     try:
-        # one file (ccnews writes at least two; the first is read)
-        files, _, _ = ccnews.generate(base, 2 * args.records, per_file=args.records, workers=1)
-        path = files[0]
-        print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB", flush=True)
+        files, _, _ = ccnews.generate(base, args.records, per_file=args.records // 2 + 1)
+        print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.0f} MB", flush=True)
         best: dict[str, float] = {}
         seen: dict[str, tuple[int, int]] = {}
         for _ in range(args.rounds):
             for name, read in (("bare fastwarc", bare), ("ours (iter_warc)", ours)):
                 t0 = time.perf_counter()
-                seen[name] = read(path)
+                seen[name] = read(files)
                 best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
         records = seen["bare fastwarc"][0]
         for name, secs in best.items():

@@ -3,6 +3,7 @@ problems of a read, the cap on one record's bytes, and opening local paths and f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -61,6 +62,7 @@ def read_capped(stream: BinaryIO, cap: int) -> bytes | None:
 _UNSAFE_LABEL = re.compile(r"[^A-Za-z0-9.+/_-]")
 
 
+@functools.lru_cache(maxsize=4096)  # a dump repeats a few record types, statuses and MIME types
 def label(value: str) -> str:
     """A part of a counter name taken from a dump's own bytes (a MIME type, a status, a record
     type): control and other odd characters replaced, length bounded."""
