@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import ccnews  # noqa: E402
 from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: E402
 
-import ccnews  # noqa: E402
 from cleaners.records import ReadStats  # noqa: E402
 from cleaners.warc_reader import iter_warc  # noqa: E402
 

@@ -6,7 +6,9 @@ Field names are public interface (see DESIGN.md): add fields, never rename or dr
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -71,7 +73,9 @@ class Document:
     topic_score: float | None = None  # topic term matches per 100 words (set by the corpus scope step)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """dataclasses.asdict(self), without its deep copy of every str and number (several times
+        the time: every document is converted, to stage it or write it out)."""
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
@@ -92,6 +96,29 @@ class Document:
             key = self.canonical_url or self.url
             self.doc_id = make_doc_id(key) if key else "raw-" + (self.raw_sha256 or self.content_hash)[:24]
         return self
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """What dataclasses.asdict makes of a value of a Document (dataclasses, lists, dicts and
+    immutable scalars), the scalars not copied."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(kind):
+        return {name: _plain(getattr(value, name)) for name in _field_names(kind)}
+    return copy.deepcopy(value)  # as asdict does (no Document field holds such a value)
 
 
 def normalize_url(url: str) -> str:

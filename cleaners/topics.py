@@ -84,12 +84,23 @@ def builtin_terms() -> list[Term]:
 
 def topic_hits(text: str, extra: list[Term] | tuple[Term, ...] = ()) -> dict[tuple[str, str], int]:
     """(topic, label) -> number of matches in the text, for every term that matches."""
-    folded = _fold(text)
-    hits: dict[tuple[str, str], int] = {}
-    for topic, label, word, rx in [*_compiled(), *extra]:
+    folded, builtin = _builtin_hits(text)
+    hits = dict(builtin)
+    for topic, label, word, rx in extra:
         if word in folded and (n := sum(1 for _ in rx.finditer(folded))):
             hits[topic, label] = n
     return hits
+
+
+@lru_cache(maxsize=2)  # a document's text is matched twice: by the cleaners, then by the corpus scope
+def _builtin_hits(text: str) -> tuple[str, dict[tuple[str, str], int]]:
+    """The folded text and the hits of the built-in terms in it (callers copy the dict)."""
+    folded = _fold(text)
+    hits: dict[tuple[str, str], int] = {}
+    for topic, label, word, rx in _compiled():
+        if word in folded and (n := sum(1 for _ in rx.finditer(folded))):
+            hits[topic, label] = n
+    return folded, hits
 
 
 def match_topics(text: str, extra: list[Term] | tuple[Term, ...] = ()) -> tuple[list[str], list[str]]:
