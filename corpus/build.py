@@ -289,13 +289,15 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     reread: set[str] = set()  # the dumps read, as given (for a rebuild: where they are now)
     stage = ShardStage(store.path / SHARD_CACHE, tag=config.digest())
 
+    recorded_as = functools.cache(lambda path: record_path(path, store.path))  # once per dump, not per document
+
     def prepare(path: str, doc: Document) -> Document:  # before a document is staged
-        record_paths([doc], path, record_path(path, store.path))
+        record_paths([doc], path, recorded_as(path))
         return sources.assign(doc, defaults.get(path, sources.default))
 
     cleaned = 0
     results = stage_shards(files, config, stage, client=client, prepare=prepare, on_document=progress.item,
-                           extra=lambda path: f"{record_path(path, store.path)}\0{defaults.get(path, sources.default)}",
+                           extra=lambda path: f"{recorded_as(path)}\0{defaults.get(path, sources.default)}",
                            no_prefilter=no_prefilter)
     for result in in_input_order(files, results):
         if isinstance(result, StagedShard):  # exact counts once a shard is in (a cluster's come only then)
