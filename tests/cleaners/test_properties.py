@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +92,12 @@ def test_mojibake_after_a_stripped_space_is_repaired_the_same_both_times() -> No
     # ftfy reads context: with the no-break space it stops at "Â€", without it goes on to "€"
     once = clean_text("\xa0Â\x80")
     assert clean_text(once.text).text == once.text
+
+
+@FAST
+@given(DOC)
+def test_document_to_dict_is_what_dataclasses_asdict_gives(text: str) -> None:
+    doc = clean_text(text, url="https://news.example.ma/a/", title="Title here")
+    doc.authors.append("A. B")
+    assert doc.to_dict() == dataclasses.asdict(doc)
+    assert doc.to_dict()["removed"] is not doc.removed  # lists are copies, as asdict's

@@ -145,3 +145,22 @@ def test_windows_1256_page_without_charset_is_decoded(tmp_path: Path) -> None:
     (doc,) = list(clean_items(iter_items([path], stats), stats))
     assert text in doc.text
     assert doc.language == "ar"
+
+
+def test_warc_headers_are_read_case_blind_and_the_first_of_a_repeated_one_wins(tmp_path: Path) -> None:
+    """As a header lookup of fastwarc gives them (the reader takes a record's headers in one call)."""
+    page = b"<html><head><title>T</title></head><body><p>Text</p></body></html>"
+    http = (b"HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=windows-1256\r\n"
+            b"Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(page)) + page
+    warc = tmp_path / "odd.warc"
+    warc.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nwarc-target-uri: https://news.example.ma/first/\r\n"
+                     b"WARC-Target-URI: https://news.example.ma/second/\r\nWARC-DATE: 2024-06-01T10:00:00Z\r\n"
+                     b"WARC-Record-ID: <urn:uuid:1>\r\nWARC-Record-ID: <urn:uuid:2>\r\n"
+                     b"Content-Type: application/http; msgtype=response\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n")
+    stats = ReadStats()
+    (item,) = iter_items([warc], stats)
+    assert (item.url, item.fetched_at, item.warc_record_id) == (
+        "https://news.example.ma/first/", "2024-06-01T10:00:00Z", "<urn:uuid:1>")
+    assert item.charset == "windows-1256" and item.content == page
+    assert stats.problems == []
