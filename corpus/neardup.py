@@ -273,7 +273,9 @@ class NearDupIndex:
         self.signatures: dict[str, np.ndarray] = {}
         self.members: dict[str, Member] = {}
         self.clusters: dict[str, set[str]] = {}
-        self._buckets: dict[int, set[str]] = {}
+        # band key -> the doc_id of its one document, or the set of its documents: nearly every key
+        # has one, and a set for each (26 per document) made most of the build's objects
+        self._buckets: dict[int, str | set[str]] = {}
         # what changed since the index was loaded or saved: the next segment
         self._upserted: set[str] = set()
         self._removed: set[str] = set()
@@ -399,8 +401,16 @@ class NearDupIndex:
         self.signatures[doc_id] = sig
         self.members[doc_id] = member
         self.clusters.setdefault(member.cluster, set()).add(doc_id)
+        buckets = self._buckets
         for k in keys.tolist():
-            self._buckets.setdefault(k, set()).add(doc_id)
+            held = buckets.get(k)
+            if held is None:
+                buckets[k] = doc_id
+            elif type(held) is str:
+                if held != doc_id:
+                    buckets[k] = {held, doc_id}
+            else:
+                held.add(doc_id)
 
     def _remove(self, doc_id: str) -> str | None:
         member = self.members.pop(doc_id, None)
@@ -408,10 +418,14 @@ class NearDupIndex:
             return None
         sig = self.signatures.pop(doc_id)
         for k in _band_keys(sig[None], self.bands, self.rows)[0].tolist():
-            bucket = self._buckets[k]
-            bucket.discard(doc_id)
-            if not bucket:
-                del self._buckets[k]
+            held = self._buckets[k]
+            if type(held) is str:
+                if held == doc_id:
+                    del self._buckets[k]
+            else:
+                held.discard(doc_id)
+                if len(held) == 1:
+                    self._buckets[k] = held.pop()
         cluster = self.clusters[member.cluster]
         cluster.discard(doc_id)
         if not cluster:
@@ -444,7 +458,8 @@ class NearDupIndex:
         for (doc_id, sig, credited, published_at), key in zip(batch, keys, strict=True):
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
-            candidates = set().union(*(self._buckets.get(k, ()) for k in key.tolist()))
+            held = [self._buckets.get(k) for k in key.tolist()]
+            candidates = {h for h in held if type(h) is str}.union(*(h for h in held if type(h) is set))
             best, best_j = None, -1.0
             for cand in sorted(candidates):  # the most similar; of equals, the smallest doc_id
                 j = float(np.count_nonzero(self.signatures[cand] == sig)) / NUM_PERM
