@@ -319,24 +319,44 @@ class Forest:
             self.bias = float(data["bias"])
             self.cutoff = float(data["cutoff"])
             self.depth = int(data["depth"])
-        self.trees = np.arange(self.feature.shape[0])[None, :]
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """All trees in one flat node array, each leaf a node of its own that leads to itself
+        (threshold +inf, both children itself): every row takes `depth` steps with no test of
+        where it is, and each step is a few one-dimensional gathers."""
+        trees, nodes = self.feature.shape
+        size = nodes + self.leaf.shape[1]
+        base = (np.arange(trees) * size)[:, None]
+        self._roots = base[:, 0]
+        feature = np.zeros((trees, size), dtype=np.intp)
+        feature[:, :nodes] = self.feature
+        threshold = np.full((trees, size), np.inf)
+        threshold[:, :nodes] = self.threshold
+        leaves = np.arange(nodes, size)
+        children = []
+        for child in (self.left, self.right):
+            flat = np.empty((trees, size), dtype=np.intp)
+            flat[:, :nodes] = np.where(child >= 0, child, nodes - child.astype(np.intp) - 1)
+            flat[:, nodes:] = leaves
+            children.append((flat + base).ravel())
+        value = np.zeros((trees, size), dtype=self.leaf.dtype)
+        value[:, nodes:] = self.leaf
+        self._feature, self._threshold = feature.ravel(), threshold.ravel()
+        self._left, self._right = children
+        self._value = value.ravel()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability that each row is boilerplate: every tree of every row walked in lockstep."""
         if not len(X):
             return np.zeros(0, dtype=np.float32)
-        rows = np.arange(len(X))[:, None]
-        node = np.zeros((len(X), self.feature.shape[0]), dtype=np.int32)
+        values = np.ascontiguousarray(X).ravel()
+        row = (np.arange(len(X)) * X.shape[1])[:, None]
+        node = np.repeat(self._roots[None, :], len(X), axis=0)
         for _ in range(self.depth):
-            inner = node >= 0
-            at = np.where(inner, node, 0)
-            feat = self.feature[self.trees, at]
-            go_left = X[rows, feat] <= self.threshold[self.trees, at]
-            nxt = np.where(go_left, self.left[self.trees, at], self.right[self.trees, at])
-            node = np.where(inner, nxt, node)
-            if not (node >= 0).any():
-                break
-        raw = self.leaf[self.trees, -node - 1].sum(axis=1) + self.bias
+            go_left = values[row + self._feature[node]] <= self._threshold[node]
+            node = np.where(go_left, self._left[node], self._right[node])
+        raw = self._value[node].sum(axis=1) + self.bias
         return 1.0 / (1.0 + np.exp(-raw))
 
 
