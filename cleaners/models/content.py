@@ -63,7 +63,9 @@ _SENTENCE_BREAK = re.compile(r"[.!?؟…](?=\s|$)")
 _PUNCT = re.compile(r"[^\w\s]")
 _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
-_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+# Runs: most characters of a Latin line are letters, and a substitution costs by the match
+# (_char_counts deletes them, so the count is the same).
+_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _SEPARATORS = re.compile(r"[|•·/›»>]")
 _URLISH = re.compile(r"https?://|www\.|@\w|\.com\b|\.ma\b")
