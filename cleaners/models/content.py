@@ -86,6 +86,8 @@ class DomIndex:
         self.order: dict[etree._Element, int] = {}
         self.used: dict[tuple[str, ...], int] = {}
         self.blocks: dict[etree._Element, tuple[int, int]] = {}
+        self.chains: dict[etree._Element, _Chain] = {}
+        self.chains_container: etree._Element | None = None
         firsts = {key[0] for key in map(_key, lines) if key}
         nodes = self.nodes
         n = 0
@@ -111,6 +113,26 @@ class DomIndex:
         chars, links = self.blocks[block]
         return min(links / chars, 1.0)
 
+    def chain(self, el: etree._Element, container: etree._Element | None) -> _Chain:
+        """What the path from `el` up to the root holds (_Chain). Lines share most of their
+        ancestors: each element is read once per page, its chain built on its parent's."""
+        if container is not self.chains_container:
+            self.chains, self.chains_container = {}, container
+        chains = self.chains
+        path = []
+        node: etree._Element | None = el
+        while node is not None and node not in chains:
+            path.append(node)
+            node = node.getparent()
+        anc, depth, up, masks = chains[node] if node is not None else (0, 0, -1, ())
+        for node in reversed(path):
+            up = 0 if node is container else up + 1 if up >= 0 else -1
+            anc, depth = anc | _ANCESTOR_BITS.get(node.tag, 0), depth + 1
+            attrs = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+            masks = (_token_mask(attrs), *masks[:NAMED_LEVELS - 1])
+            chains[node] = (anc, depth, up, masks)
+        return anc, depth, up, masks
+
     def find(self, line: str) -> etree._Element | None:
         words = _key(line)
         for k in range(len(words), 0, -1):
@@ -132,6 +154,26 @@ def _block(el: etree._Element) -> etree._Element:
     return el
 
 
+# An element's chain: its ancestor tags (bits of _ANCESTORS, itself included), its depth (itself
+# counted), the levels up to the body paragraphs' container (-1: not inside it), and the
+# class-token bits (of CLASS_TOKENS, in class and id) of itself and its nearest ancestors.
+_Chain = tuple[int, int, int, tuple[int, ...]]
+_ANCESTOR_BITS = {tag: 1 << i for i, tag in enumerate(_ANCESTORS)}
+NAMED_LEVELS = 8  # elements whose class and id count, from the line's own up
+
+
+@lru_cache(maxsize=4096)
+def _token_mask(attrs: str) -> int:
+    """No token holds a space, so a token is in the joined class and id values of a chain when it
+    is in one element's."""
+    return sum(1 << i for i, t in enumerate(CLASS_TOKENS) if t in attrs)
+
+
+@lru_cache(maxsize=4096)
+def _flags(mask: int, n: int) -> tuple[float, ...]:
+    return tuple(1.0 if mask >> i & 1 else 0.0 for i in range(n))
+
+
 def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._Element | None,
                   lo: int, hi: int) -> list[float]:
     if el is None:
@@ -141,29 +183,14 @@ def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._
     tags[_TAG_GROUPS.get(block.tag, N_TAGS - 1) if isinstance(block.tag, str) else N_TAGS - 1] = 1.0
     owner = [0.0] * N_OWNER
     owner[_OWNER_GROUPS.get(el.tag, N_OWNER - 1) if isinstance(el.tag, str) else N_OWNER - 1] = 1.0
-    ancestors = [0.0] * len(_ANCESTORS)
-    names: list[str] = []
-    depth = 0
-    up = -1  # levels from the element up to the body paragraphs' container (-1: not inside it)
-    node: etree._Element | None = el
-    while node is not None:
-        if node is container and up < 0:
-            up = depth
-        depth += 1
-        tag = node.tag
-        if isinstance(tag, str):
-            if tag in _ANCESTORS:
-                ancestors[_ANCESTORS.index(tag)] = 1.0
-            if depth <= 8:
-                names.append(node.get("class") or "")
-                names.append(node.get("id") or "")
-        node = node.getparent()
-    attrs = " ".join(names).lower()
-    classes = [1.0 if t in attrs else 0.0 for t in CLASS_TOKENS]
+    anc, depth, up, masks = index.chain(el, container)
+    named = 0
+    for mask in masks:
+        named |= mask
     order = index.order.get(el, 0)
     parent = block.getparent()
     return [1.0, index.link_density(block), order / index.size, float(depth),
-            *tags, *ancestors, *classes, *owner,
+            *tags, *_flags(anc, len(_ANCESTORS)), *_flags(named, len(CLASS_TOKENS)), *owner,
             float(up >= 0), float(up), float(parent is not None and parent is container),
             float(bool(hi) and order < lo), float(bool(hi) and order > hi)]
 
