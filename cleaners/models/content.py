@@ -59,13 +59,11 @@ CLASS_TOKENS = ("author", "bio", "byline", "newsletter", "subscri", "signup", "g
                 "popup", "modal", "cookie", "form", "button", "btn", "label", "info", "contact", "address")
 _SENT_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _WORD = re.compile(r"\w+")
-_SENTENCE_BREAK = re.compile(r"[.!?؟…](?=\s|$)")
+# Character classes counted per line (text_features, through _class_table).
 _PUNCT = re.compile(r"[^\w\s]")
 _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
-# Runs: most characters of a Latin line are letters, and a substitution costs by the match
-# (_char_counts deletes them, so the count is the same).
-_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
+_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _SEPARATORS = re.compile(r"[|•·/›»>]")
 _URLISH = re.compile(r"https?://|www\.|@\w|\.com\b|\.ma\b")
@@ -195,17 +193,56 @@ def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._
             float(bool(hi) and order < lo), float(bool(hi) and order > hi)]
 
 
-_CAPITALIZED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-Þ]")
 _OWNER_GROUPS = {"a": 0, "strong": 1, "b": 1, "em": 2, "i": 2, "span": 3, "time": 4, "small": 5}
 N_OWNER = 7
 MARK = "\x00"
 
 
-def _char_counts(pattern: re.Pattern[str], joined: str, lines: Sequence[str]) -> np.ndarray:
-    """Characters of each line that `pattern` (never matching a newline) matches: one substitution
-    over the whole text, not a regex call per line."""
-    return np.array([len(a) - len(b) for a, b in zip(lines, pattern.sub("", joined).split("\n"), strict=True)],
-                    dtype=np.float32)
+# Bits of _class_table: the classes counted, and white space and sentence ends, for capitalized
+# words (an _UPPER character at the start or after white space: (?<!\S)[A-ZÀ-ÖØ-Þ]) and sentence
+# breaks (an end before white space or at the end: [.!?؟…](?=\s|$)).
+_CLASSES = (_SEPARATORS, _PUNCT, _DIGIT, _UPPER, _LATIN, _ARABIC, re.compile(r"\s"), re.compile(r"[.!?؟…]"))
+_SPACE_BIT, _STOP_BIT = 6, 7
+
+
+@lru_cache(maxsize=1)
+def _class_table() -> np.ndarray:
+    """Bit k set for every code point that _CLASSES[k] matches: the regexes asked once for all of
+    Unicode (each substitutes a NUL for every character it matches), so that a page's characters
+    are classified by one lookup instead of a regex pass per class. [^\\w\\s] is read as neither
+    \\w nor \\s: substituting nearly every code point costs more."""
+    chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def matched(pattern: re.Pattern[str]) -> np.ndarray:
+        hits = np.frombuffer(pattern.sub("\x00", chars).encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0
+        hits[0] = pattern.match("\x00") is not None
+        return hits
+
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for k, pattern in enumerate(_CLASSES):
+        hits = ~(matched(re.compile(r"\w")) | matched(_CLASSES[_SPACE_BIT])) if pattern is _PUNCT else matched(pattern)
+        table[hits] |= 1 << k
+    return table
+
+
+def _class_counts(joined: str) -> np.ndarray:
+    """(lines, classes) counts of the characters of each class in each line of `joined`, and of
+    the capitals after white space and the sentence ends before it (the last two columns)."""
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bits = _class_table()[cp]
+    space = (bits >> _SPACE_BIT & 1).astype(bool)
+    after_space, before_space = np.ones(len(cp), dtype=bool), np.ones(len(cp), dtype=bool)
+    after_space[1:], before_space[:-1] = space[:-1], space[1:]
+    marks = np.empty((len(cp) + 1, len(_CLASSES)), dtype=np.int64)
+    marks[0] = 0
+    marks[1:, :6] = bits[:, None] >> np.arange(6, dtype=np.uint8) & 1
+    marks[1:, 6] = (bits >> 3 & 1).astype(bool) & after_space  # _UPPER
+    marks[1:, 7] = (bits >> _STOP_BIT & 1).astype(bool) & before_space
+    total = np.cumsum(marks, axis=0)
+    breaks = np.flatnonzero(cp == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(cp)]))
+    return (total[ends] - total[starts]).astype(np.float32)
 
 
 def _match_counts(pattern: re.Pattern[str], joined: str) -> np.ndarray:
@@ -232,13 +269,14 @@ def text_features(lines: Sequence[str]) -> np.ndarray:
     X[:, 3] = [e.endswith(_SENT_END) for e in ends]
     X[:, 4] = [e.endswith(":") for e in ends]
     X[:, 5] = [line[:1].isdigit() for line in lines]
-    X[:, 6] = _char_counts(_SEPARATORS, joined, lines) / w1
-    X[:, 7] = _char_counts(_PUNCT, joined, lines) / c1
-    X[:, 8] = _char_counts(_DIGIT, joined, lines) / c1
-    X[:, 9] = _char_counts(_UPPER, joined, lines) / np.maximum(_char_counts(_LATIN, joined, lines), 1)
-    X[:, 10] = _match_counts(_CAPITALIZED, joined) / w1
-    X[:, 11] = _char_counts(_ARABIC, joined, lines) / c1
-    X[:, 12] = _match_counts(_SENTENCE_BREAK, joined)
+    counts = _class_counts(joined)
+    X[:, 6] = counts[:, 0] / w1
+    X[:, 7] = counts[:, 1] / c1
+    X[:, 8] = counts[:, 2] / c1
+    X[:, 9] = counts[:, 3] / np.maximum(counts[:, 4], 1)
+    X[:, 10] = counts[:, 6] / w1
+    X[:, 11] = counts[:, 5] / c1
+    X[:, 12] = counts[:, 7]
     X[:, 13] = [sum(map(STOPWORDS.__contains__, t)) for t in words_of] / tokens
     X[:, 14] = ["©" in line for line in lines]
     X[:, 15] = _match_counts(_URLISH, lower) > 0
