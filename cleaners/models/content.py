@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from cleaners.extract import CAPTION_MARK
+from cleaners.extract import CAPTION_MARK, text_of
 
 MODEL_FILE = Path(__file__).with_name("content_model.npz")
 RULE_ID = "model.boilerplate"
@@ -106,8 +106,8 @@ class DomIndex:
     def link_density(self, block: etree._Element) -> float:
         """Share of the block's characters inside links (once per block: lines share blocks)."""
         if block not in self.blocks:
-            chars = len(block.xpath("string()")) or 1
-            self.blocks[block] = (chars, sum(len(a.xpath("string()")) for a in block.iter("a")))
+            chars = len(text_of(block)) or 1
+            self.blocks[block] = (chars, sum(len(text_of(a)) for a in block.iter("a")))
         chars, links = self.blocks[block]
         return min(links / chars, 1.0)
 
