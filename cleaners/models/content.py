@@ -353,6 +353,7 @@ def features(lines: Sequence[str], index: DomIndex | None,
         if index is not None else []
     lo, hi = (min(orders), max(orders)) if orders else (0, 0)
     before = 0
+    rows = []
     for i, el in enumerate(els):
         prev_w = n_words[i - 1] if i else 0
         next_w = n_words[i + 1] if i + 1 < n else 0
@@ -364,8 +365,9 @@ def features(lines: Sequence[str], index: DomIndex | None,
                    float(i < first), float(i > last), math.log1p(dist[i]), math.log1p(run[i]),
                    len(bodies) / n, float(body[i]), float(counts[keys[i]])]
         dom = _dom_features(el, index, container, lo, hi) if index is not None else [0.0] * N_DOM
-        X[i, N_TEXT:] = dom + context
+        rows.append(dom + context)
         before += n_words[i]
+    X[:, N_TEXT:] = np.array(rows, dtype=np.float32)  # one conversion, not one per row
     return X
 
 
