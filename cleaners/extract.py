@@ -11,9 +11,10 @@ from functools import lru_cache
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
 from lxml import etree
+from lxml import html as lxml_html
 from trafilatura.core import trafilatura_sequence
 from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 
 from cleaners.metadata import Metadata, extract_metadata
@@ -94,7 +95,7 @@ def _drop_early_end_tags(html: str) -> str:
 # C1 control characters: no page means them; they are the middle bytes of UTF-8 text decoded as
 # Latin-1 ("â\x80\x99" for ’, "Ø\x8f" in Arabic), and the parser drops them, which leaves the
 # mojibake beyond repair ("doesnât"). Each such UTF-8 sequence is decoded back before parsing.
-_C1 = re.compile("[\x80-\x9f]")
+_C1 = tuple(map(chr, range(0x80, 0xa0)))
 _UTF8_AS_LATIN1 = re.compile("[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -105,8 +106,13 @@ def _redecode(m: re.Match[str]) -> str:
         return m.group(0)
 
 
+def has_c1(text: str) -> bool:
+    """Each character looked for by str's own search: on a page, faster than a regex class."""
+    return any(c in text for c in _C1)
+
+
 def _fix_c1_mojibake(html: str) -> str:
-    if not _C1.search(html):
+    if not has_c1(html):
         return html
     return _UTF8_AS_LATIN1.sub(_redecode, html)
 
@@ -120,9 +126,8 @@ FLAT_DEPTH = 100
 
 
 def parse_html(html: str) -> etree._Element | None:
-    """trafilatura's own loader: a plain lxml.etree tree (lxml.html's element classes cost a
-    lookup on every node trafilatura visits). A page nested past libxml2's depth limit is
-    flattened first, so that its text is not lost."""
+    """The tree trafilatura's loader builds, lxml.html elements (trafilatura calls their methods).
+    A page nested past libxml2's depth limit is flattened first, so that its text is not lost."""
     html = _fix_c1_mojibake(_drop_early_end_tags(html))
     try:
         tree = load_html(html)
@@ -131,6 +136,38 @@ def parse_html(html: str) -> etree._Element | None:
         return tree
     except (etree.ParserError, ValueError):
         return None
+
+
+# trafilatura's parser settings. lxml.html's own parser picks each element's class in a Python
+# call (a form, an input, a label have classes of their own); this one picks HtmlElement in C, a
+# cost every pass over the tree pays for every element (trafilatura's passes over its copies too:
+# a copy keeps the parser). Nothing here or in trafilatura uses those form classes.
+_PARSER = lxml_html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                               remove_pis=True)
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
+    entity=lxml_html.HtmlEntity))
+
+
+def _fromstring(html: str | bytes) -> etree._Element | None:
+    try:
+        return lxml_html.fromstring(html, parser=_PARSER)
+    except (etree.LxmlError, ValueError):  # no document; a str with an encoding declaration
+        return None
+
+
+def load_html(html: str) -> etree._Element | None:
+    """trafilatura.utils.load_html on a str, with the parser above: the same repairs, the bytes
+    retry (for a str declaring its encoding, or an empty tree) and the rejection of a page that
+    is not HTML."""
+    beginning = html[:50].lower()
+    html = repair_faulty_html(html, beginning)
+    tree = _fromstring(html)
+    if tree is None or len(tree) < 1:
+        tree = _fromstring(html.encode("utf8", "surrogatepass"))
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
 
 
 # Block elements past FLAT_DEPTH become paragraph breaks in the flattened page; inline ones
@@ -268,11 +305,15 @@ def _run(tree: etree._Element, url: str | None, recall: bool) -> str:
     return xmltotxt(body, options.formatting)
 
 
+# An element's text, one string built in C (compiled once: el.xpath(...) compiles on every call).
+text_of = etree.XPath("string()")
+
+
 def page_words(tree: etree._Element) -> int:
     """Words of the page's visible text (JSON-LD left out)."""
     body = tree.find("body")
     root = body if body is not None else tree
-    words = len(root.xpath("string()").split())  # one string built in C, not a list of text nodes
+    words = len(text_of(root).split())  # one string built in C, not a list of text nodes
     return words - sum(len(el.text.split()) for el in root.iter("script") if el.text)
 
 

@@ -22,7 +22,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from cleaners.extract import _C1, _fix_c1_mojibake
+from cleaners.extract import _fix_c1_mojibake, has_c1
 from cleaners.topics import Term, builtin_terms, fold
 from cleaners.unicode import _INVISIBLE, FTFY_CHARS, repair
 
@@ -134,7 +134,7 @@ def _page_text(raw: str, is_html: bool, title: str | None) -> str:
         if not text:
             continue
         variants = [text]
-        if is_html and _C1.search(text):
+        if is_html and has_c1(text):
             # the HTML stage decodes UTF-8 read as Latin-1 before parsing (see extract): on the page,
             # never across a tag, so both the text and its decoding are read
             variants.append(_fix_c1_mojibake(text))

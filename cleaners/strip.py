@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cleaners.document import Removal
-from cleaners.rules import EDGE_PUNCTUATION, Rule, fold_line, load_rules, norm_line, structure_config
+from cleaners.rules import EDGE_PUNCTUATION, Rule, fold_lines, load_rules, norm_line, structure_config
 from cleaners.rules.shortcodes import ShortcodeRule
 from cleaners.topics import match_topics
 
@@ -153,7 +153,7 @@ class Stripper:
         todo = [ln for ln in lines if ln.kept and ln.text and len(ln.text) <= LINE_RULE_MAX_CHARS]
         if not todo:
             return
-        folded = [fold_line(ln.text) for ln in todo]
+        folded = fold_lines([ln.text for ln in todo])
         joined = {False: "\n".join(folded), True: "\n".join(ln.text for ln in todo)}
         # Pattern rules that match no line of the whole text need not be asked line by line.
         rules = [r for r in self.line_rules if r.applies_to(language)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from cleaners.extract import CAPTION_MARK
+from cleaners.extract import CAPTION_MARK, text_of
 
 MODEL_FILE = Path(__file__).with_name("content_model.npz")
 RULE_ID = "model.boilerplate"
@@ -59,7 +59,7 @@ CLASS_TOKENS = ("author", "bio", "byline", "newsletter", "subscri", "signup", "g
                 "popup", "modal", "cookie", "form", "button", "btn", "label", "info", "contact", "address")
 _SENT_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _WORD = re.compile(r"\w+")
-_SENTENCE_BREAK = re.compile(r"[.!?؟…](?=\s|$)")
+# Character classes counted per line (text_features, through _class_table).
 _PUNCT = re.compile(r"[^\w\s]")
 _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
@@ -84,6 +84,8 @@ class DomIndex:
         self.order: dict[etree._Element, int] = {}
         self.used: dict[tuple[str, ...], int] = {}
         self.blocks: dict[etree._Element, tuple[int, int]] = {}
+        self.chains: dict[etree._Element, _Chain] = {}
+        self.chains_container: etree._Element | None = None
         firsts = {key[0] for key in map(_key, lines) if key}
         nodes = self.nodes
         n = 0
@@ -104,10 +106,30 @@ class DomIndex:
     def link_density(self, block: etree._Element) -> float:
         """Share of the block's characters inside links (once per block: lines share blocks)."""
         if block not in self.blocks:
-            chars = len(block.xpath("string()")) or 1
-            self.blocks[block] = (chars, sum(len(a.xpath("string()")) for a in block.iter("a")))
+            chars = len(text_of(block)) or 1
+            self.blocks[block] = (chars, sum(len(text_of(a)) for a in block.iter("a")))
         chars, links = self.blocks[block]
         return min(links / chars, 1.0)
+
+    def chain(self, el: etree._Element, container: etree._Element | None) -> _Chain:
+        """What the path from `el` up to the root holds (_Chain). Lines share most of their
+        ancestors: each element is read once per page, its chain built on its parent's."""
+        if container is not self.chains_container:
+            self.chains, self.chains_container = {}, container
+        chains = self.chains
+        path = []
+        node: etree._Element | None = el
+        while node is not None and node not in chains:
+            path.append(node)
+            node = node.getparent()
+        anc, depth, up, masks = chains[node] if node is not None else (0, 0, -1, ())
+        for node in reversed(path):
+            up = 0 if node is container else up + 1 if up >= 0 else -1
+            anc, depth = anc | _ANCESTOR_BITS.get(node.tag, 0), depth + 1
+            attrs = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+            masks = (_token_mask(attrs), *masks[:NAMED_LEVELS - 1])
+            chains[node] = (anc, depth, up, masks)
+        return anc, depth, up, masks
 
     def find(self, line: str) -> etree._Element | None:
         words = _key(line)
@@ -130,6 +152,26 @@ def _block(el: etree._Element) -> etree._Element:
     return el
 
 
+# An element's chain: its ancestor tags (bits of _ANCESTORS, itself included), its depth (itself
+# counted), the levels up to the body paragraphs' container (-1: not inside it), and the
+# class-token bits (of CLASS_TOKENS, in class and id) of itself and its nearest ancestors.
+_Chain = tuple[int, int, int, tuple[int, ...]]
+_ANCESTOR_BITS = {tag: 1 << i for i, tag in enumerate(_ANCESTORS)}
+NAMED_LEVELS = 8  # elements whose class and id count, from the line's own up
+
+
+@lru_cache(maxsize=4096)
+def _token_mask(attrs: str) -> int:
+    """No token holds a space, so a token is in the joined class and id values of a chain when it
+    is in one element's."""
+    return sum(1 << i for i, t in enumerate(CLASS_TOKENS) if t in attrs)
+
+
+@lru_cache(maxsize=4096)
+def _flags(mask: int, n: int) -> tuple[float, ...]:
+    return tuple(1.0 if mask >> i & 1 else 0.0 for i in range(n))
+
+
 def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._Element | None,
                   lo: int, hi: int) -> list[float]:
     if el is None:
@@ -139,44 +181,68 @@ def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._
     tags[_TAG_GROUPS.get(block.tag, N_TAGS - 1) if isinstance(block.tag, str) else N_TAGS - 1] = 1.0
     owner = [0.0] * N_OWNER
     owner[_OWNER_GROUPS.get(el.tag, N_OWNER - 1) if isinstance(el.tag, str) else N_OWNER - 1] = 1.0
-    ancestors = [0.0] * len(_ANCESTORS)
-    names: list[str] = []
-    depth = 0
-    up = -1  # levels from the element up to the body paragraphs' container (-1: not inside it)
-    node: etree._Element | None = el
-    while node is not None:
-        if node is container and up < 0:
-            up = depth
-        depth += 1
-        tag = node.tag
-        if isinstance(tag, str):
-            if tag in _ANCESTORS:
-                ancestors[_ANCESTORS.index(tag)] = 1.0
-            if depth <= 8:
-                names.append(node.get("class") or "")
-                names.append(node.get("id") or "")
-        node = node.getparent()
-    attrs = " ".join(names).lower()
-    classes = [1.0 if t in attrs else 0.0 for t in CLASS_TOKENS]
+    anc, depth, up, masks = index.chain(el, container)
+    named = 0
+    for mask in masks:
+        named |= mask
     order = index.order.get(el, 0)
     parent = block.getparent()
     return [1.0, index.link_density(block), order / index.size, float(depth),
-            *tags, *ancestors, *classes, *owner,
+            *tags, *_flags(anc, len(_ANCESTORS)), *_flags(named, len(CLASS_TOKENS)), *owner,
             float(up >= 0), float(up), float(parent is not None and parent is container),
             float(bool(hi) and order < lo), float(bool(hi) and order > hi)]
 
 
-_CAPITALIZED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-Þ]")
 _OWNER_GROUPS = {"a": 0, "strong": 1, "b": 1, "em": 2, "i": 2, "span": 3, "time": 4, "small": 5}
 N_OWNER = 7
 MARK = "\x00"
 
 
-def _char_counts(pattern: re.Pattern[str], joined: str, lines: Sequence[str]) -> np.ndarray:
-    """Characters of each line that `pattern` (never matching a newline) matches: one substitution
-    over the whole text, not a regex call per line."""
-    return np.array([len(a) - len(b) for a, b in zip(lines, pattern.sub("", joined).split("\n"), strict=True)],
-                    dtype=np.float32)
+# Bits of _class_table: the classes counted, and white space and sentence ends, for capitalized
+# words (an _UPPER character at the start or after white space: (?<!\S)[A-ZÀ-ÖØ-Þ]) and sentence
+# breaks (an end before white space or at the end: [.!?؟…](?=\s|$)).
+_CLASSES = (_SEPARATORS, _PUNCT, _DIGIT, _UPPER, _LATIN, _ARABIC, re.compile(r"\s"), re.compile(r"[.!?؟…]"))
+_SPACE_BIT, _STOP_BIT = 6, 7
+
+
+@lru_cache(maxsize=1)
+def _class_table() -> np.ndarray:
+    """Bit k set for every code point that _CLASSES[k] matches: the regexes asked once for all of
+    Unicode (each substitutes a NUL for every character it matches), so that a page's characters
+    are classified by one lookup instead of a regex pass per class. [^\\w\\s] is read as neither
+    \\w nor \\s: substituting nearly every code point costs more."""
+    chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def matched(pattern: re.Pattern[str]) -> np.ndarray:
+        hits = np.frombuffer(pattern.sub("\x00", chars).encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0
+        hits[0] = pattern.match("\x00") is not None
+        return hits
+
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for k, pattern in enumerate(_CLASSES):
+        hits = ~(matched(re.compile(r"\w")) | matched(_CLASSES[_SPACE_BIT])) if pattern is _PUNCT else matched(pattern)
+        table[hits] |= 1 << k
+    return table
+
+
+def _class_counts(joined: str) -> np.ndarray:
+    """(lines, classes) counts of the characters of each class in each line of `joined`, and of
+    the capitals after white space and the sentence ends before it (the last two columns)."""
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bits = _class_table()[cp]
+    space = (bits >> _SPACE_BIT & 1).astype(bool)
+    after_space, before_space = np.ones(len(cp), dtype=bool), np.ones(len(cp), dtype=bool)
+    after_space[1:], before_space[:-1] = space[:-1], space[1:]
+    marks = np.empty((len(cp) + 1, len(_CLASSES)), dtype=np.int64)
+    marks[0] = 0
+    marks[1:, :6] = bits[:, None] >> np.arange(6, dtype=np.uint8) & 1
+    marks[1:, 6] = (bits >> 3 & 1).astype(bool) & after_space  # _UPPER
+    marks[1:, 7] = (bits >> _STOP_BIT & 1).astype(bool) & before_space
+    total = np.cumsum(marks, axis=0)
+    breaks = np.flatnonzero(cp == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(cp)]))
+    return (total[ends] - total[starts]).astype(np.float32)
 
 
 def _match_counts(pattern: re.Pattern[str], joined: str) -> np.ndarray:
@@ -203,13 +269,14 @@ def text_features(lines: Sequence[str]) -> np.ndarray:
     X[:, 3] = [e.endswith(_SENT_END) for e in ends]
     X[:, 4] = [e.endswith(":") for e in ends]
     X[:, 5] = [line[:1].isdigit() for line in lines]
-    X[:, 6] = _char_counts(_SEPARATORS, joined, lines) / w1
-    X[:, 7] = _char_counts(_PUNCT, joined, lines) / c1
-    X[:, 8] = _char_counts(_DIGIT, joined, lines) / c1
-    X[:, 9] = _char_counts(_UPPER, joined, lines) / np.maximum(_char_counts(_LATIN, joined, lines), 1)
-    X[:, 10] = _match_counts(_CAPITALIZED, joined) / w1
-    X[:, 11] = _char_counts(_ARABIC, joined, lines) / c1
-    X[:, 12] = _match_counts(_SENTENCE_BREAK, joined)
+    counts = _class_counts(joined)
+    X[:, 6] = counts[:, 0] / w1
+    X[:, 7] = counts[:, 1] / c1
+    X[:, 8] = counts[:, 2] / c1
+    X[:, 9] = counts[:, 3] / np.maximum(counts[:, 4], 1)
+    X[:, 10] = counts[:, 6] / w1
+    X[:, 11] = counts[:, 5] / c1
+    X[:, 12] = counts[:, 7]
     X[:, 13] = [sum(map(STOPWORDS.__contains__, t)) for t in words_of] / tokens
     X[:, 14] = ["©" in line for line in lines]
     X[:, 15] = _match_counts(_URLISH, lower) > 0
@@ -286,6 +353,7 @@ def features(lines: Sequence[str], index: DomIndex | None,
         if index is not None else []
     lo, hi = (min(orders), max(orders)) if orders else (0, 0)
     before = 0
+    rows = []
     for i, el in enumerate(els):
         prev_w = n_words[i - 1] if i else 0
         next_w = n_words[i + 1] if i + 1 < n else 0
@@ -297,8 +365,9 @@ def features(lines: Sequence[str], index: DomIndex | None,
                    float(i < first), float(i > last), math.log1p(dist[i]), math.log1p(run[i]),
                    len(bodies) / n, float(body[i]), float(counts[keys[i]])]
         dom = _dom_features(el, index, container, lo, hi) if index is not None else [0.0] * N_DOM
-        X[i, N_TEXT:] = dom + context
+        rows.append(dom + context)
         before += n_words[i]
+    X[:, N_TEXT:] = np.array(rows, dtype=np.float32)  # one conversion, not one per row
     return X
 
 
@@ -319,24 +388,44 @@ class Forest:
             self.bias = float(data["bias"])
             self.cutoff = float(data["cutoff"])
             self.depth = int(data["depth"])
-        self.trees = np.arange(self.feature.shape[0])[None, :]
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """All trees in one flat node array, each leaf a node of its own that leads to itself
+        (threshold +inf, both children itself): every row takes `depth` steps with no test of
+        where it is, and each step is a few one-dimensional gathers."""
+        trees, nodes = self.feature.shape
+        size = nodes + self.leaf.shape[1]
+        base = (np.arange(trees) * size)[:, None]
+        self._roots = base[:, 0]
+        feature = np.zeros((trees, size), dtype=np.intp)
+        feature[:, :nodes] = self.feature
+        threshold = np.full((trees, size), np.inf)
+        threshold[:, :nodes] = self.threshold
+        leaves = np.arange(nodes, size)
+        children = []
+        for child in (self.left, self.right):
+            flat = np.empty((trees, size), dtype=np.intp)
+            flat[:, :nodes] = np.where(child >= 0, child, nodes - child.astype(np.intp) - 1)
+            flat[:, nodes:] = leaves
+            children.append((flat + base).ravel())
+        value = np.zeros((trees, size), dtype=self.leaf.dtype)
+        value[:, nodes:] = self.leaf
+        self._feature, self._threshold = feature.ravel(), threshold.ravel()
+        self._left, self._right = children
+        self._value = value.ravel()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability that each row is boilerplate: every tree of every row walked in lockstep."""
         if not len(X):
             return np.zeros(0, dtype=np.float32)
-        rows = np.arange(len(X))[:, None]
-        node = np.zeros((len(X), self.feature.shape[0]), dtype=np.int32)
+        values = np.ascontiguousarray(X).ravel()
+        row = (np.arange(len(X)) * X.shape[1])[:, None]
+        node = np.repeat(self._roots[None, :], len(X), axis=0)
         for _ in range(self.depth):
-            inner = node >= 0
-            at = np.where(inner, node, 0)
-            feat = self.feature[self.trees, at]
-            go_left = X[rows, feat] <= self.threshold[self.trees, at]
-            nxt = np.where(go_left, self.left[self.trees, at], self.right[self.trees, at])
-            node = np.where(inner, nxt, node)
-            if not (node >= 0).any():
-                break
-        raw = self.leaf[self.trees, -node - 1].sum(axis=1) + self.bias
+            go_left = values[row + self._feature[node]] <= self._threshold[node]
+            node = np.where(go_left, self._left[node], self._right[node])
+        raw = self._value[node].sum(axis=1) + self.bias
         return 1.0 / (1.0 + np.exp(-raw))
 
 

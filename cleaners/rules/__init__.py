@@ -43,6 +43,18 @@ def fold_line(line: str) -> str:
     return _SPACE.sub(" ", s).strip()
 
 
+def fold_lines(lines: list[str]) -> list[str]:
+    """fold_line of each line (none holds a newline), the Unicode passes made once over all of
+    them: a newline changes no neighbour under NFKC, case folding or the character maps."""
+    joined = "\n".join(lines)
+    if joined.isascii():
+        return [_SPACE.sub(" ", line).strip() for line in joined.lower().replace("`", "'").split("\n")]
+    s = _AR_DIACRITICS.sub("", unicodedata.normalize("NFKC", joined).casefold())
+    if _AR_FOLD_ANY.search(s):
+        s = s.translate(_AR_FOLD)
+    return [_SPACE.sub(" ", line).strip() for line in s.split("\n")]
+
+
 def norm_line(line: str) -> str:
     """Comparison key for a whole line: as `fold_line`, and edge punctuation does not matter."""
     return fold_line(line).strip(EDGE_PUNCTUATION)

@@ -136,3 +136,52 @@ def test_ar_fr_sample_outlet_pages_lose_no_body_sentence() -> None:
         assert body, url
         kept = set(with_model.text.split("\n"))
         assert [ln for ln in body if ln not in kept] == [], url
+
+
+def _walk(model: Forest, row: np.ndarray) -> float:
+    """The ensemble read as written: each tree walked from its root, node by node."""
+    leaves = []
+    for t in range(model.feature.shape[0]):
+        node = 0
+        while node >= 0:
+            go_left = row[model.feature[t, node]] <= model.threshold[t, node]
+            node = model.left[t, node] if go_left else model.right[t, node]
+        leaves.append(model.leaf[t, -node - 1])
+    raw = np.array(leaves, dtype=model.leaf.dtype).sum() + model.bias
+    return float(1.0 / (1.0 + np.exp(-raw)))
+
+
+def test_predict_walks_every_tree_as_written() -> None:
+    # The lockstep walk over all rows and trees at once gives each row's tree-by-tree walk.
+    model = Forest()
+    rng = np.random.default_rng(12)
+    X = (rng.normal(size=(40, N_FEATURES)) * rng.choice([0.1, 1, 5, 50], size=(40, N_FEATURES))).astype(np.float32)
+    X[:5] = 0.0
+    X[5:10] = model.threshold[0, 0]  # on a threshold: goes left
+    scores = model.predict(X)
+    assert np.allclose(scores, [_walk(model, row) for row in X], rtol=1e-6, atol=1e-7)
+    assert len({round(float(s), 4) for s in scores}) > 5
+
+
+def test_text_features_count_characters_as_their_regexes() -> None:
+    # The per-line counts come from one code-point table: they are the regexes' own counts.
+    import re
+
+    from cleaners.models.content import text_features
+
+    lines = ["Le 3 mars, à 10h30 : « Saisie record » | Photo © DGSN/MAP", "أعلنت المديرية، يوم 12 مارس؟ نعم…",
+             "", "ΣΊΣΥΦΟΣ İstanbul ÀÖØÞßÿ 😀 𝟘𝟙 ٣٤", "x.y! ok.\u00a0Next?\u2028End", "A a B? b. C"]
+    X = text_features(lines)
+    f32 = np.float32
+    for i, line in enumerate(lines):
+        chars, words = f32(max(len(line), 1)), f32(max(len(line.split()), 1))
+        n = {rx: f32(len(re.findall(rx, line))) for rx in (
+            r"[|•·/›»>]", r"[^\w\s]", r"\d", r"[A-ZÀ-ÖØ-Þ]", r"[A-Za-zÀ-ÖØ-öø-ÿ]", r"(?<!\S)[A-ZÀ-ÖØ-Þ]",
+            r"[\u0600-\u06ff]", r"[.!?؟…](?=\s|$)")}
+        assert X[i, 6] == n[r"[|•·/›»>]"] / words
+        assert X[i, 7] == n[r"[^\w\s]"] / chars
+        assert X[i, 8] == n[r"\d"] / chars
+        assert X[i, 9] == n[r"[A-ZÀ-ÖØ-Þ]"] / max(n[r"[A-Za-zÀ-ÖØ-öø-ÿ]"], f32(1))
+        assert X[i, 10] == n[r"(?<!\S)[A-ZÀ-ÖØ-Þ]"] / words
+        assert X[i, 11] == n[r"[\u0600-\u06ff]"] / chars
+        assert X[i, 12] == n[r"[.!?؟…](?=\s|$)"]

@@ -127,3 +127,25 @@ def test_our_trafilatura_run_gives_bare_extractions_text() -> None:
             texts.append(expected.text if expected is not None else "")
             assert _run(tree, "https://example.ma/a", recall) == texts[-1]
     assert all(texts[:2]) and "Short teaser 11" in texts[2]
+
+
+def test_our_loader_builds_the_tree_trafilaturas_loader_builds() -> None:
+    # parse_html's loader is trafilatura's with a faster element-class lookup: the same tree (and
+    # the same rejections), lxml.html elements all the same (trafilatura calls text_content()).
+    from lxml import etree, html
+    from trafilatura.utils import load_html as theirs
+
+    from cleaners.extract import load_html as ours
+
+    pages = ["<!DOCTYPE html><html><head><title>Port</title></head><body><form><label>Name</label>"
+             "<input name='q'><select><option>a</option></select><textarea>x</textarea></form>" + PARAS +
+             "<!-- a comment --><?php echo 1; ?></body></html>",
+             '<?xml version="1.0" encoding="utf-8"?><html><body><p>Déclaré en UTF-8</p></body></html>',
+             "<p>one fragment</p>", "plain text, no markup at all", "", "<html/>\n<body><p>Self-closed</p></body>"]
+    for page in pages:
+        mine, reference = ours(page), theirs(page)
+        assert (mine is None) == (reference is None), page
+        if mine is not None:
+            assert etree.tostring(mine) == etree.tostring(reference)
+            assert all(isinstance(el, html.HtmlElement) for el in mine.iter(etree.Element))
+            assert mine.text_content() == reference.text_content()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.rules import RuleError, _build, load_rules, norm_line
+from cleaners.rules import RuleError, _build, fold_line, fold_lines, load_rules, norm_line
 from cleaners.strip import Stripper
 from cleaners.unicode import repair
 
@@ -254,3 +254,11 @@ def test_dateline_forms(stripper: Stripper, line: str) -> None:
 def test_chrome_near_misses_in_sentences(stripper: Stripper, line: str) -> None:
     result = stripper.strip(repair(_doc(line, BODY_EN)))
     assert line in result.text and result.removed == [], line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n", blacklist_categories=("Cs",))) |
+                st.sampled_from([line for pair in CASES.values() for line in pair] + ["Ａｂｃ ﬁ `x’", "ّأَإِ ﻻ ؤئى"]),
+                min_size=1, max_size=8))
+def test_folding_lines_together_folds_each_as_alone(lines: list[str]) -> None:
+    assert fold_lines(lines) == [fold_line(line) for line in lines]
