@@ -1,0 +1,250 @@
+"""The page-kind model: is this page an article, or a listing, tag or category page, a product
+page, a forum thread, a service or documentation page, a video page with no text?
+
+A page is judged as a whole, from what every page has whatever its language: the structure of the
+parsed tree before any pruning (share of text inside links, prose paragraphs and the longest one,
+runs of sibling blocks that each hold a link, headings holding links, forms and inputs, prices,
+<article> and <time>), what the page says of itself (og:type, schema.org types in JSON-LD and
+microdata, article:published_time), the shape of its URL (depth, slug, digits, a date, segments
+such as tag, category, page, product, forum) and the extracted text (words, lines, sentences).
+No feature is a word of the text, so the same model serves Arabic, French and English pages.
+
+The trees are the content model's format (cleaners.models.content.Forest, numpy only), in
+cleaners/models/page_kind_model.npz; `train_page_kind.py` writes it. Score = P(not article).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+from lxml import etree
+
+from cleaners.metadata import _json_ld_nodes
+from cleaners.models.content import Forest
+
+MODEL_FILE = Path(__file__).with_name("page_kind_model.npz")
+ARTICLE, NOT_ARTICLE = "article", "not_article"
+
+# schema.org types (JSON-LD @type, microdata itemtype, og:type), by what they say of the page.
+_TYPE_GROUPS = {
+    "article": ("article", "newsarticle", "reportagenews", "analysisnewsarticle", "opinionnewsarticle",
+                "reviewnewsarticle", "backgroundnewsarticle", "blogposting", "liveblogposting", "report",
+                "scholarlyarticle", "techarticle"),
+    "product": ("product", "offer", "aggregateoffer", "productgroup", "individualproduct", "aggregaterating",
+                "og:product", "product.item"),
+    "forum": ("discussionforumposting", "qapage", "question", "answer", "comment", "socialmediaposting"),
+    "video": ("videoobject", "video.other", "video.movie", "video.episode", "clip", "mediaobject"),
+    "collection": ("collectionpage", "itemlist", "searchresultspage", "listitem", "sitenavigationelement",
+                   "profilepage", "aboutpage", "contactpage", "faqpage", "howto", "softwareapplication",
+                   "organization", "localbusiness", "event", "service", "course", "jobposting"),
+    "webpage": ("webpage", "website"),
+}
+_GROUP_OF = {t: g for g, types in _TYPE_GROUPS.items() for t in types}
+_GROUPS = tuple(_TYPE_GROUPS)
+_OG_TYPES = ("article", "website", "product", "video", "profile", "book")
+# Segments of the URL path (split at / - _ . and digits) that name a kind of page.
+URL_TOKENS = ("tag", "tags", "category", "categories", "categorie", "cat", "page", "product", "products", "produit",
+              "shop", "store", "boutique", "forum", "forums", "thread", "threads", "topic", "topics", "t",
+              "question", "questions", "video", "videos", "watch", "search", "author", "archive", "archives",
+              "section", "list", "docs", "doc", "documentation", "help", "support", "wiki", "api", "guide",
+              "index", "home", "news", "article", "articles", "story", "blog", "post", "posts", "html", "php",
+              "p", "item", "dp", "showthread", "viewtopic", "about", "contact", "services", "service", "faq")
+# Substrings of class and id values: layout words, the same in every language.
+CLASS_TOKENS = ("post", "message", "reply", "thread", "forum", "comment", "product", "price", "cart", "card",
+                "teaser", "item", "grid", "list", "pagination", "pager", "video", "player", "article", "entry",
+                "content", "story", "byline", "author", "share", "related", "sidebar", "menu", "breadcrumb",
+                "tag", "categor", "archive", "feed", "tile", "rating", "review", "quantity", "sku", "doc",
+                "toc", "code", "highlight", "user", "avatar", "signature", "vote")
+_PROSE_WORDS = 25  # words of a <p> that is running text
+_SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
+_PRICE = re.compile(r"(?:[$€£¥]\s?\d[\d.,\s]{0,9}\d|\d[\d.,\s]{0,9}\d\s?(?:[$€£¥]|MAD|DH|Dhs?|EUR|USD|درهم))")
+_DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
+_LONG_NUMBER = re.compile(r"\d{4,}")
+_SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
+_BLOCKS = ("div", "li", "article", "section", "tr", "p")
+N_DOM = 39 + len(CLASS_TOKENS)
+N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 3
+N_URL = 10 + len(URL_TOKENS)
+N_TEXT = 9
+N_FEATURES = N_DOM + N_TYPES + N_URL + N_TEXT
+
+
+def _words(text: str | None) -> int:
+    return len(text.split()) if text else 0
+
+
+def _log(x: float) -> float:
+    return math.log1p(x)
+
+
+def dom_features(tree: etree._Element) -> list[float]:
+    """The structure of the page as parsed, before any pruning (so the page's own navigation and
+    repeated teasers are still there): one pass over the elements."""
+    counts = dict.fromkeys(("a", "p", "article", "time", "h1", "h2", "h3", "h4", "form", "input", "textarea",
+                            "select", "button", "video", "iframe", "img", "table", "pre", "code", "li", "ul",
+                            "nav", "aside", "footer", "dl", "blockquote"), 0)
+    classes = [0] * len(CLASS_TOKENS)
+    prose = prose_words = longest = heading_links = sentence_ps = 0
+    link_chars = total_chars = 0
+    runs = 0  # siblings of one tag and class, each holding a link: teasers of a listing
+    best_run = 0
+    n = 0
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        n += 1
+        if tag in counts:
+            counts[tag] += 1
+        if tag in ("script", "style", "noscript", "template", "svg"):
+            continue
+        text = el.text
+        if text and not text.isspace():
+            chars = len(text.strip())
+            total_chars += chars
+            if tag == "a" or el.getparent() is not None and el.getparent().tag == "a":
+                link_chars += chars
+        tail = el.tail
+        if tail and not tail.isspace():
+            total_chars += len(tail.strip())
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if attrs.strip():
+            for i, token in enumerate(CLASS_TOKENS):
+                if token in attrs:
+                    classes[i] += 1
+        if tag == "p":
+            words = _words(" ".join(el.itertext()))
+            longest = max(longest, words)
+            if words >= _PROSE_WORDS:
+                prose += 1
+                prose_words += words
+                if _SENT_END.search(" ".join(el.itertext())):
+                    sentence_ps += 1
+        elif tag in ("h2", "h3", "h4") and el.find(".//a") is not None:
+            heading_links += 1
+        if len(el) >= 3:
+            groups: dict[tuple[str, str], int] = {}
+            for child in el:
+                if isinstance(child.tag, str) and child.tag in _BLOCKS and child.find(".//a") is not None:
+                    key = (child.tag, child.get("class") or "")
+                    groups[key] = groups.get(key, 0) + 1
+            if groups:
+                big = max(groups.values())
+                best_run = max(best_run, big)
+                runs += big >= 4
+    text_chars = max(total_chars, 1)
+    c = counts
+    inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
+    page_text = " ".join(root.itertext()) if total_chars < 2_000_000 else ""
+    prices = len(_PRICE.findall(page_text))
+    out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),
+           _log(c["p"]), _log(prose), _log(prose_words), _log(longest), prose_words / text_chars * 6,
+           _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
+           _log(c["article"]), _log(c["time"]), float(c["h1"]), _log(c["h2"]), _log(c["h3"] + c["h4"]),
+           _log(c["form"]), _log(inputs), _log(c["textarea"]), _log(c["video"]), _log(c["iframe"]), _log(c["img"]),
+           _log(c["table"]), _log(c["pre"]), _log(c["code"]), _log(c["li"]), _log(c["ul"]), _log(c["nav"]),
+           _log(c["aside"]), _log(c["footer"]), _log(c["dl"]), _log(c["blockquote"]), _log(prices),
+           c["li"] / max(c["p"], 1), c["img"] / max(prose, 1)]
+    out += [_log(x) for x in classes]
+    assert len(out) == N_DOM
+    return out
+
+
+def _itemtypes(tree: etree._Element) -> list[str]:
+    return [t.rsplit("/", 1)[-1].lower() for t in tree.xpath("//@itemtype")]
+
+
+def type_features(tree: etree._Element) -> list[float]:
+    """What the page declares itself to be: JSON-LD @type and microdata itemtype (by group), og:type,
+    and whether it states a publication time or an author."""
+    json_ld = [el.text for el in tree.iter("script") if el.get("type") == "application/ld+json" and el.text]
+    ld = [0.0] * len(_GROUPS)
+    for node in _json_ld_nodes(json_ld):
+        types = node.get("@type")
+        for t in types if isinstance(types, list) else [types]:
+            group = _GROUP_OF.get(str(t).lower())
+            if group:
+                ld[_GROUPS.index(group)] += 1
+    micro = [0.0] * len(_GROUPS)
+    for t in _itemtypes(tree):
+        group = _GROUP_OF.get(t)
+        if group:
+            micro[_GROUPS.index(group)] += 1
+    og = [0.0] * len(_OG_TYPES)
+    published = author = 0.0
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        value = (el.get("content") or "").strip().lower()
+        if key == "og:type":
+            for i, kind in enumerate(_OG_TYPES):
+                if value.startswith(kind):
+                    og[i] = 1.0
+        elif key in ("article:published_time", "datepublished", "date", "pubdate", "publish-date",
+                     "article:modified_time", "dc.date"):
+            published = 1.0
+        elif key in ("author", "article:author"):
+            author = 1.0
+    pagination = float(any(el.get("rel") in ("next", "prev") for el in tree.iter("link")))
+    return [_log(x) for x in ld] + [_log(x) for x in micro] + og + [published, author, pagination]
+
+
+def url_features(url: str | None) -> list[float]:
+    """The shape of the URL: depth, the last segment (a slug of many words, a number), a date in the
+    path, a query, and the path segments that name a kind of page."""
+    parts = urlsplit(url or "")
+    path = unquote(parts.path or "/")
+    segments = [s for s in path.split("/") if s]
+    last = segments[-1] if segments else ""
+    stem = last.rsplit(".", 1)[0] if "." in last else last
+    tokens = {t.lower() for t in _SEGMENT.split(path) if t}
+    out = [float(bool(url)), float(len(segments)), _log(len(stem)), float(stem.count("-") + stem.count("_")),
+           _log(sum(ch.isdigit() for ch in path)), float(bool(_DATE_PATH.search(path))),
+           float(bool(_LONG_NUMBER.search(path))), float(bool(parts.query)), float(path.endswith("/")),
+           float(not segments)]
+    return out + [float(t in tokens) for t in URL_TOKENS]
+
+
+def text_features(text: str, title: str | None, published_at: str | None, authors: Sequence[str]) -> list[float]:
+    """The extracted main text: how much, in how many lines, how much of it sentences."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    words = [len(line.split()) for line in lines]
+    sentences = sum(1 for line in lines if _SENT_END.search(line))
+    total = sum(words)
+    return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / max(len(lines), 1),
+            sum(w >= _PROSE_WORDS for w in words) / max(len(lines), 1), _log(sum(w < 6 for w in words)),
+            float(bool(title)), float(bool(published_at)), float(bool(authors))]
+
+
+def page_features(tree: etree._Element, url: str | None) -> list[float]:
+    """What is read from the page before the extraction prunes it."""
+    return dom_features(tree) + type_features(tree) + url_features(url)
+
+
+def features(page: Sequence[float], text: str, title: str | None, published_at: str | None,
+             authors: Sequence[str]) -> np.ndarray:
+    row = np.array(list(page) + text_features(text, title, published_at, authors), dtype=np.float32)
+    assert row.shape == (N_FEATURES,), row.shape
+    return row
+
+
+@lru_cache(maxsize=1)
+def forest() -> Forest:
+    return Forest(name=MODEL_FILE.name)
+
+
+def score(row: np.ndarray) -> float:
+    """P(not article) of one page's feature row."""
+    return float(forest().predict(row[None, :])[0])
+
+
+def page_kind(row: np.ndarray) -> str:
+    model = forest()
+    return NOT_ARTICLE if float(model.predict(row[None, :])[0]) >= model.cutoff else ARTICLE
