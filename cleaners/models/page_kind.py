@@ -54,24 +54,42 @@ URL_TOKENS = ("tag", "tags", "category", "categories", "categorie", "cat", "page
               "question", "questions", "video", "videos", "watch", "search", "author", "archive", "archives",
               "section", "list", "docs", "doc", "documentation", "help", "support", "wiki", "api", "guide",
               "index", "home", "news", "article", "articles", "story", "blog", "post", "posts", "html", "php",
-              "p", "item", "dp", "showthread", "viewtopic", "about", "contact", "services", "service", "faq")
+              "p", "item", "dp", "showthread", "viewtopic", "about", "contact", "services", "service", "faq",
+              "discussion", "discussions", "d", "s", "c", "talk", "community", "learn", "book", "tutorial",
+              "tutorials", "pricing", "solutions", "features", "course", "courses", "training", "glossary",
+              "reviews", "review", "compare", "catalog", "collections", "collection", "reference", "manual",
+              "en", "fr", "ar", "actualite", "actualites", "societe", "national", "world", "politics", "aspx",
+              "htm", "amp", "id", "node", "content", "detail", "details", "live", "media", "photo", "photos")
 # Substrings of class and id values: layout words, the same in every language.
 CLASS_TOKENS = ("post", "message", "reply", "thread", "forum", "comment", "product", "price", "cart", "card",
                 "teaser", "item", "grid", "list", "pagination", "pager", "video", "player", "article", "entry",
                 "content", "story", "byline", "author", "share", "related", "sidebar", "menu", "breadcrumb",
                 "tag", "categor", "archive", "feed", "tile", "rating", "review", "quantity", "sku", "doc",
-                "toc", "code", "highlight", "user", "avatar", "signature", "vote")
+                "toc", "code", "highlight", "user", "avatar", "signature", "vote", "btn", "button", "cta", "hero",
+                "pricing", "plan", "testimonial", "faq", "accordion", "tab", "feature", "service", "solution",
+                "prev", "next", "edit", "search", "filter", "sort", "wishlist", "stock", "badge", "slider",
+                "carousel", "newsletter", "subscri", "widget", "date", "time", "publish", "headline", "caption",
+                "elementor", "topic", "member", "profile", "like", "quote", "col-", "row", "container", "section")
+# Class and id tokens of the ancestors of the page's longest paragraph: where its text sits.
+CONTAINER_TOKENS = ("article", "entry", "post", "story", "content", "body", "text", "main", "news", "blog",
+                    "single", "detail", "doc", "markdown", "product", "description", "message", "comment",
+                    "forum", "thread", "reply", "card", "item", "list", "section", "col", "wrapper", "page",
+                    "elementor", "service", "hero", "feature", "tab", "accordion", "faq", "sidebar", "widget")
 _PROSE_WORDS = 25  # words of a <p> that is running text
 _SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
 _PRICE = re.compile(r"(?:[$€£¥]\s?\d[\d.,\s]{0,9}\d|\d[\d.,\s]{0,9}\d\s?(?:[$€£¥]|MAD|DH|Dhs?|EUR|USD|درهم))")
 _DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
 _LONG_NUMBER = re.compile(r"\d{4,}")
 _SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
+_DATE_TEXT = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|"
+                        r"\b\d{1,2}:\d\d\b")
+_TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _BLOCKS = ("div", "li", "article", "section", "tr", "p")
-N_DOM = 39 + len(CLASS_TOKENS)
-N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 3
+N_DOM = 26 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
+N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
 N_URL = 10 + len(URL_TOKENS)
-N_TEXT = 9
+N_TEXT = 15
 N_FEATURES = N_DOM + N_TYPES + N_URL + N_TEXT
 
 
@@ -83,14 +101,20 @@ def _log(x: float) -> float:
     return math.log1p(x)
 
 
+def _attrs(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+
+
 def dom_features(tree: etree._Element) -> list[float]:
     """The structure of the page as parsed, before any pruning (so the page's own navigation and
     repeated teasers are still there): one pass over the elements."""
     counts = dict.fromkeys(("a", "p", "article", "time", "h1", "h2", "h3", "h4", "form", "input", "textarea",
                             "select", "button", "video", "iframe", "img", "table", "pre", "code", "li", "ul",
-                            "nav", "aside", "footer", "dl", "blockquote"), 0)
+                            "nav", "aside", "footer", "dl", "blockquote", "section", "header", "main", "svg",
+                            "figure", "strong", "ol", "label", "i"), 0)
     classes = [0] * len(CLASS_TOKENS)
-    prose = prose_words = longest = heading_links = sentence_ps = 0
+    prose = prose_words = heading_links = sentence_ps = 0
+    longest, longest_p = 0, None
     link_chars = total_chars = 0
     runs = 0  # siblings of one tag and class, each holding a link: teasers of a listing
     best_run = 0
@@ -115,18 +139,20 @@ def dom_features(tree: etree._Element) -> list[float]:
         tail = el.tail
         if tail and not tail.isspace():
             total_chars += len(tail.strip())
-        attrs = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        if attrs.strip():
+        attrs = _attrs(el)
+        if len(attrs) > 1:
             for i, token in enumerate(CLASS_TOKENS):
                 if token in attrs:
                     classes[i] += 1
         if tag == "p":
-            words = _words(" ".join(el.itertext()))
-            longest = max(longest, words)
+            ptext = " ".join(el.itertext())
+            words = _words(ptext)
+            if words > longest:
+                longest, longest_p = words, el
             if words >= _PROSE_WORDS:
                 prose += 1
                 prose_words += words
-                if _SENT_END.search(" ".join(el.itertext())):
+                if _SENT_END.search(ptext):
                     sentence_ps += 1
         elif tag in ("h2", "h3", "h4") and el.find(".//a") is not None:
             heading_links += 1
@@ -140,21 +166,40 @@ def dom_features(tree: etree._Element) -> list[float]:
                 big = max(groups.values())
                 best_run = max(best_run, big)
                 runs += big >= 4
+    container = [0.0] * len(CONTAINER_TOKENS)
+    siblings = depth = 0.0
+    in_article = 0.0
+    if longest_p is not None:
+        parent = longest_p.getparent()
+        if parent is not None:
+            siblings = _log(sum(1 for c in parent if c.tag == "p"))
+        node, up = longest_p, 0
+        while node is not None:
+            if up <= 6:
+                attrs = _attrs(node)
+                for i, token in enumerate(CONTAINER_TOKENS):
+                    if token in attrs:
+                        container[i] = 1.0
+            if node.tag in ("article", "main"):
+                in_article = 1.0
+            node = node.getparent()
+            up += 1
+        depth = float(up)
     text_chars = max(total_chars, 1)
     c = counts
     inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
     page_text = " ".join(root.itertext()) if total_chars < 2_000_000 else ""
     prices = len(_PRICE.findall(page_text))
+    headings = c["h2"] + c["h3"] + c["h4"]
     out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),
            _log(c["p"]), _log(prose), _log(prose_words), _log(longest), prose_words / text_chars * 6,
            _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
-           _log(c["article"]), _log(c["time"]), float(c["h1"]), _log(c["h2"]), _log(c["h3"] + c["h4"]),
-           _log(c["form"]), _log(inputs), _log(c["textarea"]), _log(c["video"]), _log(c["iframe"]), _log(c["img"]),
-           _log(c["table"]), _log(c["pre"]), _log(c["code"]), _log(c["li"]), _log(c["ul"]), _log(c["nav"]),
-           _log(c["aside"]), _log(c["footer"]), _log(c["dl"]), _log(c["blockquote"]), _log(prices),
-           c["li"] / max(c["p"], 1), c["img"] / max(prose, 1)]
-    out += [_log(x) for x in classes]
-    assert len(out) == N_DOM
+           _log(prices), c["li"] / max(c["p"], 1), c["img"] / max(prose, 1), headings / max(prose, 1),
+           _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(len(_YEAR.findall(page_text))),
+           siblings, depth, in_article, float(c["h1"])]
+    out += [_log(c[t]) for t in counts if t != "h1"]
+    out += [_log(x) for x in classes] + container
+    assert len(out) == N_DOM, len(out)
     return out
 
 
@@ -179,7 +224,7 @@ def type_features(tree: etree._Element) -> list[float]:
         if group:
             micro[_GROUPS.index(group)] += 1
     og = [0.0] * len(_OG_TYPES)
-    published = author = 0.0
+    published = author = news = large_card = 0.0
     for el in tree.iter("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
         value = (el.get("content") or "").strip().lower()
@@ -192,8 +237,19 @@ def type_features(tree: etree._Element) -> list[float]:
             published = 1.0
         elif key in ("author", "article:author"):
             author = 1.0
+        elif key in ("article:section", "article:tag", "news_keywords", "parsely-type", "sailthru.date"):
+            news = 1.0
+        elif key == "twitter:card" and value == "summary_large_image":
+            large_card = 1.0
     pagination = float(any(el.get("rel") in ("next", "prev") for el in tree.iter("link")))
-    return [_log(x) for x in ld] + [_log(x) for x in micro] + og + [published, author, pagination]
+    raw = " ".join(json_ld)
+    keys = [float(f'"{k}"' in raw) for k in ("datePublished", "author", "articleBody", "headline", "offers",
+                                              "itemListElement", "breadcrumb")]
+    title = tree.find(".//title")
+    title_text = " ".join(title.itertext()) if title is not None else ""
+    return ([_log(x) for x in ld] + [_log(x) for x in micro] + og
+            + [published, author, pagination, news, large_card, *keys, _log(_words(title_text)),
+               float(bool(_TITLE_SEP.search(title_text)))])
 
 
 def url_features(url: str | None) -> list[float]:
@@ -218,9 +274,15 @@ def text_features(text: str, title: str | None, published_at: str | None, author
     words = [len(line.split()) for line in lines]
     sentences = sum(1 for line in lines if _SENT_END.search(line))
     total = sum(words)
-    return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / max(len(lines), 1),
-            sum(w >= _PROSE_WORDS for w in words) / max(len(lines), 1), _log(sum(w < 6 for w in words)),
-            float(bool(title)), float(bool(published_at)), float(bool(authors))]
+    n = max(len(lines), 1)
+    headings = sum(1 for line, w in zip(lines, words, strict=True) if w <= 10 and not _SENT_END.search(line))
+    questions = sum(1 for line in lines if line.rstrip().endswith(("?", "؟")))
+    digits = sum(ch.isdigit() for ch in text) / max(len(text), 1)
+    first = sum(words[:3])
+    return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / n,
+            sum(w >= _PROSE_WORDS for w in words) / n, _log(sum(w < 6 for w in words)),
+            float(bool(title)), float(bool(published_at)), float(bool(authors)), headings / n, questions / n,
+            digits, total / n, _log(first), _log(len(_DATE_TEXT.findall(text[:3000])))]
 
 
 def page_features(tree: etree._Element, url: str | None) -> list[float]:
