@@ -111,7 +111,8 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
     doc, repaired = _clean(text, url, meta.title, preamble_removed, extra, strip_arabic_marks, judge)
     doc.site_name = doc.site_name or meta.site_name
     if page:
-        row = page_kind.features(page, doc.text, doc.title, doc.published_at, doc.authors)
+        row = page_kind.features(page, doc.text, doc.title, doc.published_at, doc.authors, text,
+                                 [r.rule for r in doc.removed])
         if on_page is not None:
             on_page(row)
         else:

@@ -86,10 +86,10 @@ _DATE_TEXT = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\
 _TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _BLOCKS = ("div", "li", "article", "section", "tr", "p")
-N_DOM = 26 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
+N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
 N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
 N_URL = 10 + len(URL_TOKENS)
-N_TEXT = 15
+N_TEXT = 18
 N_FEATURES = N_DOM + N_TYPES + N_URL + N_TEXT
 
 
@@ -168,11 +168,15 @@ def dom_features(tree: etree._Element) -> list[float]:
                 runs += big >= 4
     container = [0.0] * len(CONTAINER_TOKENS)
     siblings = depth = 0.0
-    in_article = 0.0
+    in_article = share = box_links = box_headings = 0.0
     if longest_p is not None:
         parent = longest_p.getparent()
         if parent is not None:
             siblings = _log(sum(1 for c in parent if c.tag == "p"))
+            box_chars = len(parent.xpath("string()")) or 1
+            share = min(box_chars / max(total_chars, 1), 1.0)
+            box_links = min(sum(len(a.xpath("string()")) for a in parent.iter("a")) / box_chars, 1.0)
+            box_headings = _log(sum(1 for h in parent.iter("h2", "h3", "h4")))
         node, up = longest_p, 0
         while node is not None:
             if up <= 6:
@@ -196,7 +200,7 @@ def dom_features(tree: etree._Element) -> list[float]:
            _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
            _log(prices), c["li"] / max(c["p"], 1), c["img"] / max(prose, 1), headings / max(prose, 1),
            _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(len(_YEAR.findall(page_text))),
-           siblings, depth, in_article, float(c["h1"])]
+           siblings, depth, in_article, float(c["h1"]), share, box_links, box_headings]
     out += [_log(c[t]) for t in counts if t != "h1"]
     out += [_log(x) for x in classes] + container
     assert len(out) == N_DOM, len(out)
@@ -268,8 +272,10 @@ def url_features(url: str | None) -> list[float]:
     return out + [float(t in tokens) for t in URL_TOKENS]
 
 
-def text_features(text: str, title: str | None, published_at: str | None, authors: Sequence[str]) -> list[float]:
-    """The extracted main text: how much, in how many lines, how much of it sentences."""
+def text_features(text: str, title: str | None, published_at: str | None, authors: Sequence[str],
+                  extracted: str = "", removed: Sequence[str] = ()) -> list[float]:
+    """The cleaned main text: how much, in how many lines, how much of it sentences; and what the
+    cleaning took out of the `extracted` text (`removed`: the rule id of each removal)."""
     lines = [line for line in text.split("\n") if line.strip()]
     words = [len(line.split()) for line in lines]
     sentences = sum(1 for line in lines if _SENT_END.search(line))
@@ -282,7 +288,9 @@ def text_features(text: str, title: str | None, published_at: str | None, author
     return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / n,
             sum(w >= _PROSE_WORDS for w in words) / n, _log(sum(w < 6 for w in words)),
             float(bool(title)), float(bool(published_at)), float(bool(authors)), headings / n, questions / n,
-            digits, total / n, _log(first), _log(len(_DATE_TEXT.findall(text[:3000])))]
+            digits, total / n, _log(first), _log(len(_DATE_TEXT.findall(text[:3000]))),
+            total / max(_words(extracted), 1), _log(len(removed)),
+            _log(sum(rule.startswith("model.") for rule in removed))]
 
 
 def page_features(tree: etree._Element, url: str | None) -> list[float]:
@@ -291,8 +299,9 @@ def page_features(tree: etree._Element, url: str | None) -> list[float]:
 
 
 def features(page: Sequence[float], text: str, title: str | None, published_at: str | None,
-             authors: Sequence[str]) -> np.ndarray:
-    row = np.array(list(page) + text_features(text, title, published_at, authors), dtype=np.float32)
+             authors: Sequence[str], extracted: str = "", removed: Sequence[str] = ()) -> np.ndarray:
+    row = np.array(list(page) + text_features(text, title, published_at, authors, extracted, removed),
+                   dtype=np.float32)
     assert row.shape == (N_FEATURES,), row.shape
     return row
 

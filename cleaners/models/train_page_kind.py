@@ -71,10 +71,12 @@ def out_of_fold(X: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
 
 
 def cutoff_for(scores: np.ndarray, y: np.ndarray, recall: float = TARGET_RECALL) -> float:
-    """The lowest cutoff (P(not article) at or above it: rejected) keeping `recall` of the articles."""
-    grid = [c / 200 for c in range(1, 200)]
-    ok = [c for c in grid if (scores[y == 0] < c).mean() >= recall]
-    return min(ok) if ok else grid[-1]
+    """The lowest cutoff (P(not article) at or above it: rejected) keeping `recall` of the articles:
+    halfway between the article score it must stay above and the next score of any page."""
+    articles = np.sort(scores[y == 0])
+    floor = articles[max(int(np.ceil(recall * len(articles))) - 1, 0)]
+    above = scores[scores > floor]
+    return float((floor + above.min()) / 2 if len(above) else (floor + 1) / 2)
 
 
 def figures(scores: np.ndarray, y: np.ndarray, cutoff: float) -> tuple[float, float]:
