@@ -101,5 +101,11 @@ def to_row(doc: Document) -> dict[str, Any]:
     return row
 
 
+def conform(rows: pa.Table) -> pa.Table:
+    """`rows` as SCHEMA: a column a table written before its field existed lacks reads as nulls."""
+    return pa.table({f.name: rows.column(f.name) if f.name in rows.column_names else pa.nulls(rows.num_rows, f.type)
+                     for f in SCHEMA}).cast(SCHEMA)
+
+
 def to_table(docs: list[Document]) -> pa.Table:
     return pa.Table.from_pylist([to_row(d) for d in docs], schema=SCHEMA)
