@@ -79,7 +79,7 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "languages": "Languages of the paragraphs when more than one (a mixed-language document); else empty.",
     "topic_score": "Topic term matches per 100 words.",
     "page_kind": "What the page is, judged from its structure: article or not_article (a listing, tag or category "
-                 "page, a product page, a forum thread, a video page); null for inputs without HTML (text, JSONL text).",
+                 "page, a product page, a forum thread, a video page); null for inputs without HTML.",
     "record_hash": "Hash of what a reader sees (provenance excluded): decides whether a re-fetched document changed.",
 }
 SCHEMA = pa.schema(
