@@ -77,7 +77,8 @@ CONTAINER_TOKENS = ("article", "entry", "post", "story", "content", "body", "tex
                     "elementor", "service", "hero", "feature", "tab", "accordion", "faq", "sidebar", "widget")
 _PROSE_WORDS = 25  # words of a <p> that is running text
 _SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
-_PRICE = re.compile(r"(?:[$€£¥]\s?\d[\d.,\s]{0,9}\d|\d[\d.,\s]{0,9}\d\s?(?:[$€£¥]|MAD|DH|Dhs?|EUR|USD|درهم))")
+_PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)")
+_PAGE_TEXT_CHARS = 200_000  # of the page's text, for the price and date counts
 _DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
 _LONG_NUMBER = re.compile(r"\d{4,}")
 _SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
@@ -112,7 +113,7 @@ def dom_features(tree: etree._Element) -> list[float]:
                             "select", "button", "video", "iframe", "img", "table", "pre", "code", "li", "ul",
                             "nav", "aside", "footer", "dl", "blockquote", "section", "header", "main", "svg",
                             "figure", "strong", "ol", "label", "i"), 0)
-    classes = [0] * len(CLASS_TOKENS)
+    names: list[str] = []  # class and id values, counted by token at the end (one str.count each)
     prose = prose_words = heading_links = sentence_ps = 0
     longest, longest_p = 0, None
     link_chars = total_chars = 0
@@ -141,9 +142,7 @@ def dom_features(tree: etree._Element) -> list[float]:
             total_chars += len(tail.strip())
         attrs = _attrs(el)
         if len(attrs) > 1:
-            for i, token in enumerate(CLASS_TOKENS):
-                if token in attrs:
-                    classes[i] += 1
+            names.append(attrs)
         if tag == "p":
             ptext = " ".join(el.itertext())
             words = _words(ptext)
@@ -192,7 +191,9 @@ def dom_features(tree: etree._Element) -> list[float]:
     text_chars = max(total_chars, 1)
     c = counts
     inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
-    page_text = " ".join(root.itertext()) if total_chars < 2_000_000 else ""
+    page_text = " ".join(root.itertext())[:_PAGE_TEXT_CHARS]
+    joined = "\n".join(names)
+    classes = [joined.count(token) for token in CLASS_TOKENS]
     prices = len(_PRICE.findall(page_text))
     headings = c["h2"] + c["h3"] + c["h4"]
     out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),
