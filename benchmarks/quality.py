@@ -7,7 +7,11 @@ Metric (WCXB's): lowercase \\w+ bag-of-words overlap with ground_truth.main_cont
 recall / F1 per page, averaged; a page with empty ground truth scores 1 only for an empty output.
 Leakage: share of `without` snippets found in the output. Speed: documents per second, one process.
 `--metadata` also scores title (exact, normalized), author (contained) and date (same day) against
-the ground truth, for our metadata reader and trafilatura's.
+the ground truth, for our metadata reader and trafilatura's. `--page-kind OTHER` (a folder of pages
+that are not articles, such as ../shared/devsets/wcxb-dev-other) also gives the page-kind figures:
+article recall (the folder's pages clean_html keeps as articles) and non-article rejection (OTHER's
+pages it judges not_article), on the same part of the split; use `--part heldout` for the pages the
+page-kind model never trained on.
 """
 
 from __future__ import annotations
@@ -99,19 +103,34 @@ def main() -> None:
                     help="Part of the fixed split by site (cleaners/models/devsets.py): heldout is what no model "
                          "trained on.")
     ap.add_argument("--metadata", action="store_true", help="Also score title, author and date.")
+    ap.add_argument("--page-kind", type=Path, metavar="OTHER",
+                    help="A folder of pages that are not articles: also article recall and non-article rejection.")
     args = ap.parse_args()
     pages = load(args.folder, args.limit, args.part)
     if args.metadata:
         metadata_matches(pages)
     clean_html(pages[0][0])  # load rules and the language model outside the timing
+    kinds: list[str | None] = []
+
+    def ours_text(html: str, url: str | None) -> str:
+        doc = clean_html(html, url=url)
+        kinds.append(doc.page_kind)
+        return doc.text
+
     bare, ours = run({"trafilatura": lambda h, u: trafilatura.extract(h, url=u, include_comments=False),
-                      "dgsn-corpus": lambda h, u: clean_html(h, url=u).text}, pages)
+                      "dgsn-corpus": ours_text}, pages)
     print(f"{len(pages)} pages from {args.folder} (part {args.part})")
     for r in (bare, ours):
         print(f"{r['name']:<12} P {r['precision']:.4f}  R {r['recall']:.4f}  F1 {r['f1']:.4f}  "
               f"leak {r['leakage']:.3%}  {r['docs_per_s']:.1f} docs/s")
     print(f"delta F1 {ours['f1'] - bare['f1']:+.4f}  P {ours['precision'] - bare['precision']:+.4f}  "
           f"R {ours['recall'] - bare['recall']:+.4f}  speed ratio {ours['docs_per_s'] / bare['docs_per_s']:.2f}x")
+    if args.page_kind:
+        others = [clean_html(html, url=url).page_kind for html, url, _ in load(args.page_kind, args.limit, args.part)]
+        recall = sum(k == "article" for k in kinds) / len(kinds)
+        rejection = sum(k == "not_article" for k in others) / max(len(others), 1)
+        print(f"page kind: article recall {recall:.4f} ({len(kinds)} pages)  non-article rejection {rejection:.4f} "
+              f"({len(others)} pages from {args.page_kind})")
 
 
 if __name__ == "__main__":

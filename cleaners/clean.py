@@ -56,12 +56,13 @@ def _clean(text: str, url: str | None, title: str | None, removed: list[Removal]
 
 def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | None = None,
                captions: bool = True, strip_arabic_marks: bool = False, model: bool = True,
-               **fields: object) -> Document:
+               kind: bool = True, **fields: object) -> Document:
     """Extract the main text and metadata of a page, then clean it like a text dump.
     `captions` keeps image captions as paragraphs; `strip_arabic_marks` removes tatweel and
     harakat (off: Arabic letters are kept as written); `model` lets the content model drop the
-    boilerplate lines the rules left (cleaners/models/content.py, rule `model.boilerplate`)."""
-    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions, model)
+    boilerplate lines the rules left (cleaners/models/content.py, rule `model.boilerplate`);
+    `kind` sets `page_kind`, article or not_article (cleaners/models/page_kind.py)."""
+    doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions, model, kind=kind)
     return doc
 
 
@@ -79,9 +80,11 @@ def explain_text(text: str, url: str | None = None, *, title: str | None = None,
 
 def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields: dict[str, object],
                 strip_arabic_marks: bool = False, captions: bool = True, model: bool = True,
-                make_judge: Callable[[Any], Judge] | None = None) -> tuple[Document, str]:
+                make_judge: Callable[[Any], Judge] | None = None, kind: bool = True,
+                on_page: Callable[[Any], None] | None = None) -> tuple[Document, str]:
     """`make_judge` (of the page's tree) replaces the content model: training records the lines
-    and features through it."""
+    and features through it. `kind`: judge whether the page is an article (page_kind);
+    `on_page` takes the page-kind feature row instead of the model (training records it)."""
     if isinstance(html, bytes):
         html = decode_bytes(html, encoding)
     preamble_removed: list[Removal] = []
@@ -90,7 +93,13 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
         preamble = repair(_TAGS.sub("", html[:start.start()]))
         preamble_removed = _stripper().classify_preamble(preamble)
         html = html[start.start():]
-    text, meta, tree = extract_tree(html, url=url, captions=captions)
+    page: list[float] = []
+    if kind:
+        from cleaners.models import page_kind  # numpy: only when used
+
+        def inspect(tree: Any) -> None:
+            page.extend(page_kind.page_features(tree, url))
+    text, meta, tree = extract_tree(html, url=url, captions=captions, inspect=inspect if kind else None)
     judge = None
     if model:
         if make_judge is None:
@@ -101,4 +110,11 @@ def _clean_html(html: str | bytes, url: str | None, encoding: str | None, fields
     extra.update({k: v for k, v in fields.items() if v is not None})
     doc, repaired = _clean(text, url, meta.title, preamble_removed, extra, strip_arabic_marks, judge)
     doc.site_name = doc.site_name or meta.site_name
+    if page:
+        row = page_kind.features(page, doc.text, doc.title, doc.published_at, doc.authors, text,
+                                 [r.rule for r in doc.removed])
+        if on_page is not None:
+            on_page(row)
+        else:
+            doc.page_kind = page_kind.page_kind(row)
     return doc, repaired

@@ -71,6 +71,7 @@ class Document:
     credits: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)  # per-paragraph check; >1 = mixed-language
     topic_score: float | None = None  # topic term matches per 100 words (set by the corpus scope step)
+    page_kind: str | None = None  # "article" or "not_article" (cleaners/models/page_kind.py); None: no HTML
 
     def to_dict(self) -> dict[str, Any]:
         """dataclasses.asdict(self), without its deep copy of every str and number (several times

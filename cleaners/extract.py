@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Callable
 from copy import copy
 from functools import lru_cache
 
@@ -240,13 +241,17 @@ def extract(html: str, url: str | None = None, captions: bool = True) -> tuple[s
     return text, metadata
 
 
-def extract_tree(html: str, url: str | None = None,
-                 captions: bool = True) -> tuple[str, Metadata, etree._Element | None]:
+def extract_tree(html: str, url: str | None = None, captions: bool = True,
+                 inspect: Callable[[etree._Element], None] | None = None,
+                 ) -> tuple[str, Metadata, etree._Element | None]:
     """`extract`, and the tree the text came from (None when it is the JSON-LD articleBody, or
-    there is no tree): the content model reads each line's element in it."""
+    there is no tree): the content model reads each line's element in it. `inspect` sees the
+    parsed tree before anything is pruned (the page-kind model reads the page's own navigation)."""
     tree = parse_html(html)
     if tree is None:
         return "", Metadata(), None
+    if inspect is not None:
+        inspect(tree)
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
     expose_captions(tree, captions)

@@ -78,6 +78,8 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "credits": "Source credits moved out of the text, such as \"(Avec MAP)\".",
     "languages": "Languages of the paragraphs when more than one (a mixed-language document); else empty.",
     "topic_score": "Topic term matches per 100 words.",
+    "page_kind": "What the page is, judged from its structure: article or not_article (a listing, tag or category "
+                 "page, a product page, a forum thread, a video page); null for inputs without HTML.",
     "record_hash": "Hash of what a reader sees (provenance excluded): decides whether a re-fetched document changed.",
 }
 SCHEMA = pa.schema(
@@ -97,6 +99,12 @@ def to_row(doc: Document) -> dict[str, Any]:
     row = doc.to_dict()
     row["record_hash"] = record_hash(row)
     return row
+
+
+def conform(rows: pa.Table) -> pa.Table:
+    """`rows` as SCHEMA: a column a table written before its field existed lacks reads as nulls."""
+    return pa.table({f.name: rows.column(f.name) if f.name in rows.column_names else pa.nulls(rows.num_rows, f.type)
+                     for f in SCHEMA}).cast(SCHEMA)
 
 
 def to_table(docs: list[Document]) -> pa.Table:

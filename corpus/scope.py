@@ -1,5 +1,7 @@
 """Which cleaned documents belong in the corpus. The rest go to the `rejected` table with a reason
-(`empty`, `too_short`, `language`, `out_of_scope`; the build adds the duplicate reasons).
+(`not_article`, `empty`, `too_short`, `language`, `out_of_scope`; the build adds the duplicate
+reasons). `not_article`: the page-kind model (cleaners/models/page_kind.py) judged the page a
+listing, tag or category page, a product page, a forum thread or the like, not an article.
 
 Configuration is a small YAML file (all keys optional):
 
@@ -24,6 +26,7 @@ from typing import Any
 import yaml
 
 from cleaners.document import Document
+from cleaners.models.page_kind import NOT_ARTICLE
 from cleaners.pipeline import MIN_WORDS
 from cleaners.topics import Term, compile_terms, topic_hits
 
@@ -76,6 +79,8 @@ def apply_scope(doc: Document, config: ScopeConfig) -> str | None:
     doc.topics = sorted({t for t, _ in hits})
     doc.matched_terms = sorted({label for _, label in hits})
     doc.topic_score = round(100 * sum(hits.values()) / max(doc.word_count, 1), 3)
+    if doc.page_kind == NOT_ARTICLE:  # a listing, product page, forum thread...: not a news article
+        return NOT_ARTICLE
     if doc.word_count < MIN_WORDS:
         return "empty"
     if doc.word_count < config.min_words:

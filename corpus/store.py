@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from corpus.schema import SCHEMA
+from corpus.schema import SCHEMA, conform
 from crawler.lock import DirectoryLocked, dir_lock
 
 META_KEY = "dgsn_corpus"
@@ -199,7 +199,7 @@ class CorpusStore:
         parts = [SCHEMA.empty_table()]
         try:
             for batch in table.to_pyarrow_dataset(filesystem=local).to_batches(batch_size=1024):
-                rows = pa.Table.from_batches([batch]).select(SCHEMA.names).cast(SCHEMA)
+                rows = conform(pa.Table.from_batches([batch]))
                 if (rows := rows.filter(pc.is_in(rows["doc_id"], value_set=wanted))).num_rows:
                     parts.append(rows)
         except FileNotFoundError as exc:

@@ -375,10 +375,10 @@ class Forest:
     """A binary tree ensemble as flat arrays: node feature, threshold, children (a negative child
     -k-1 is leaf k), leaf values. A missing value never occurs (every feature is computed)."""
 
-    def __init__(self, path: Path | None = None):
-        """`path`: a model file; by default the one shipped in the package, read through
+    def __init__(self, path: Path | None = None, name: str = MODEL_FILE.name):
+        """`path`: a model file; by default the one of this package named `name`, read through
         importlib.resources (in a zipped egg, as scrapyd runs it, it has no file path)."""
-        source = resources.files(__package__).joinpath(MODEL_FILE.name) if path is None else path
+        source = resources.files(__package__).joinpath(name) if path is None else path
         with source.open("rb") as fh, np.load(fh) as data:
             self.feature = data["feature"]      # (trees, nodes) int32
             self.threshold = data["threshold"]  # (trees, nodes) float32

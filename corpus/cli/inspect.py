@@ -41,8 +41,8 @@ def show(doc_id: str, corpus_dir: Path, ref: str | None, raw_bytes: int) -> None
     click.echo(f"version {version}")
     for key in ("doc_id", "url", "canonical_url", "source", "site_name", "section", "title", "authors",
                 "published_at", "modified_at", "fetched_at", "language", "languages", "topics", "topic_score",
-                "near_dup_cluster", "is_canonical", "credits", "cleaner_version", "warc_file", "warc_offset",
-                "warc_record_id", "raw_path", "raw_format", "raw_offset"):
+                "page_kind", "near_dup_cluster", "is_canonical", "credits", "cleaner_version", "warc_file",
+                "warc_offset", "warc_record_id", "raw_path", "raw_format", "raw_offset"):
         if row.get(key) not in (None, [], ""):
             click.echo(f"  {key}: {row[key]}")
     click.echo(f"  removed: {len(row['removed'])} span(s): "

@@ -1,0 +1,322 @@
+"""The page-kind model: is this page an article, or a listing, tag or category page, a product
+page, a forum thread, a service or documentation page, a video page with no text?
+
+A page is judged as a whole, from what every page has whatever its language: the structure of the
+parsed tree before any pruning (share of text inside links, prose paragraphs and the longest one,
+runs of sibling blocks that each hold a link, headings holding links, forms and inputs, prices,
+<article> and <time>), what the page says of itself (og:type, schema.org types in JSON-LD and
+microdata, article:published_time), the shape of its URL (depth, slug, digits, a date, segments
+such as tag, category, page, product, forum) and the extracted text (words, lines, sentences).
+No feature is a word of the text, so the same model serves Arabic, French and English pages.
+
+The trees are the content model's format (cleaners.models.content.Forest, numpy only), in
+cleaners/models/page_kind_model.npz; `train_page_kind.py` writes it. Score = P(not article).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+from lxml import etree
+
+from cleaners.metadata import _json_ld_nodes
+from cleaners.models.content import Forest
+
+MODEL_FILE = Path(__file__).with_name("page_kind_model.npz")
+ARTICLE, NOT_ARTICLE = "article", "not_article"
+
+# schema.org types (JSON-LD @type, microdata itemtype, og:type), by what they say of the page.
+_TYPE_GROUPS = {
+    "article": ("article", "newsarticle", "reportagenews", "analysisnewsarticle", "opinionnewsarticle",
+                "reviewnewsarticle", "backgroundnewsarticle", "blogposting", "liveblogposting", "report",
+                "scholarlyarticle", "techarticle"),
+    "product": ("product", "offer", "aggregateoffer", "productgroup", "individualproduct", "aggregaterating",
+                "og:product", "product.item"),
+    "forum": ("discussionforumposting", "qapage", "question", "answer", "comment", "socialmediaposting"),
+    "video": ("videoobject", "video.other", "video.movie", "video.episode", "clip", "mediaobject"),
+    "collection": ("collectionpage", "itemlist", "searchresultspage", "listitem", "sitenavigationelement",
+                   "profilepage", "aboutpage", "contactpage", "faqpage", "howto", "softwareapplication",
+                   "organization", "localbusiness", "event", "service", "course", "jobposting"),
+    "webpage": ("webpage", "website"),
+}
+_GROUP_OF = {t: g for g, types in _TYPE_GROUPS.items() for t in types}
+_GROUPS = tuple(_TYPE_GROUPS)
+_OG_TYPES = ("article", "website", "product", "video", "profile", "book")
+# Segments of the URL path (split at / - _ . and digits) that name a kind of page.
+URL_TOKENS = ("tag", "tags", "category", "categories", "categorie", "cat", "page", "product", "products", "produit",
+              "shop", "store", "boutique", "forum", "forums", "thread", "threads", "topic", "topics", "t",
+              "question", "questions", "video", "videos", "watch", "search", "author", "archive", "archives",
+              "section", "list", "docs", "doc", "documentation", "help", "support", "wiki", "api", "guide",
+              "index", "home", "news", "article", "articles", "story", "blog", "post", "posts", "html", "php",
+              "p", "item", "dp", "showthread", "viewtopic", "about", "contact", "services", "service", "faq",
+              "discussion", "discussions", "d", "s", "c", "talk", "community", "learn", "book", "tutorial",
+              "tutorials", "pricing", "solutions", "features", "course", "courses", "training", "glossary",
+              "reviews", "review", "compare", "catalog", "collections", "collection", "reference", "manual",
+              "en", "fr", "ar", "actualite", "actualites", "societe", "national", "world", "politics", "aspx",
+              "htm", "amp", "id", "node", "content", "detail", "details", "live", "media", "photo", "photos")
+# Substrings of class and id values: layout words, the same in every language.
+CLASS_TOKENS = ("post", "message", "reply", "thread", "forum", "comment", "product", "price", "cart", "card",
+                "teaser", "item", "grid", "list", "pagination", "pager", "video", "player", "article", "entry",
+                "content", "story", "byline", "author", "share", "related", "sidebar", "menu", "breadcrumb",
+                "tag", "categor", "archive", "feed", "tile", "rating", "review", "quantity", "sku", "doc",
+                "toc", "code", "highlight", "user", "avatar", "signature", "vote", "btn", "button", "cta", "hero",
+                "pricing", "plan", "testimonial", "faq", "accordion", "tab", "feature", "service", "solution",
+                "prev", "next", "edit", "search", "filter", "sort", "wishlist", "stock", "badge", "slider",
+                "carousel", "newsletter", "subscri", "widget", "date", "time", "publish", "headline", "caption",
+                "elementor", "topic", "member", "profile", "like", "quote", "col-", "row", "container", "section")
+# Class and id tokens of the ancestors of the page's longest paragraph: where its text sits.
+CONTAINER_TOKENS = ("article", "entry", "post", "story", "content", "body", "text", "main", "news", "blog",
+                    "single", "detail", "doc", "markdown", "product", "description", "message", "comment",
+                    "forum", "thread", "reply", "card", "item", "list", "section", "col", "wrapper", "page",
+                    "elementor", "service", "hero", "feature", "tab", "accordion", "faq", "sidebar", "widget")
+_PROSE_WORDS = 25  # words of a <p> that is running text
+_SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
+_PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)")
+_PAGE_TEXT_CHARS = 200_000  # of the page's text, for the price and date counts
+_DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
+_LONG_NUMBER = re.compile(r"\d{4,}")
+_SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
+_DATE_TEXT = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|"
+                        r"\b\d{1,2}:\d\d\b")
+_TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_BLOCKS = ("div", "li", "article", "section", "tr", "p")
+N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
+N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
+N_URL = 10 + len(URL_TOKENS)
+N_TEXT = 18
+N_FEATURES = N_DOM + N_TYPES + N_URL + N_TEXT
+
+
+def _words(text: str | None) -> int:
+    return len(text.split()) if text else 0
+
+
+def _log(x: float) -> float:
+    return math.log1p(x)
+
+
+def _attrs(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+
+
+def dom_features(tree: etree._Element) -> list[float]:
+    """The structure of the page as parsed, before any pruning (so the page's own navigation and
+    repeated teasers are still there): one pass over the elements."""
+    counts = dict.fromkeys(("a", "p", "article", "time", "h1", "h2", "h3", "h4", "form", "input", "textarea",
+                            "select", "button", "video", "iframe", "img", "table", "pre", "code", "li", "ul",
+                            "nav", "aside", "footer", "dl", "blockquote", "section", "header", "main", "svg",
+                            "figure", "strong", "ol", "label", "i"), 0)
+    names: list[str] = []  # class and id values, counted by token at the end (one str.count each)
+    prose = prose_words = heading_links = sentence_ps = 0
+    longest, longest_p = 0, None
+    link_chars = total_chars = 0
+    runs = 0  # siblings of one tag and class, each holding a link: teasers of a listing
+    best_run = 0
+    n = 0
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        n += 1
+        if tag in counts:
+            counts[tag] += 1
+        if tag in ("script", "style", "noscript", "template", "svg"):
+            continue
+        text = el.text
+        if text and not text.isspace():
+            chars = len(text.strip())
+            total_chars += chars
+            if tag == "a" or el.getparent() is not None and el.getparent().tag == "a":
+                link_chars += chars
+        tail = el.tail
+        if tail and not tail.isspace():
+            total_chars += len(tail.strip())
+        attrs = _attrs(el)
+        if len(attrs) > 1:
+            names.append(attrs)
+        if tag == "p":
+            ptext = " ".join(el.itertext())
+            words = _words(ptext)
+            if words > longest:
+                longest, longest_p = words, el
+            if words >= _PROSE_WORDS:
+                prose += 1
+                prose_words += words
+                if _SENT_END.search(ptext):
+                    sentence_ps += 1
+        elif tag in ("h2", "h3", "h4") and el.find(".//a") is not None:
+            heading_links += 1
+        if len(el) >= 3:
+            groups: dict[tuple[str, str], int] = {}
+            for child in el:
+                if isinstance(child.tag, str) and child.tag in _BLOCKS and child.find(".//a") is not None:
+                    key = (child.tag, child.get("class") or "")
+                    groups[key] = groups.get(key, 0) + 1
+            if groups:
+                big = max(groups.values())
+                best_run = max(best_run, big)
+                runs += big >= 4
+    container = [0.0] * len(CONTAINER_TOKENS)
+    siblings = depth = 0.0
+    in_article = share = box_links = box_headings = 0.0
+    if longest_p is not None:
+        parent = longest_p.getparent()
+        if parent is not None:
+            siblings = _log(sum(1 for c in parent if c.tag == "p"))
+            box_chars = len(parent.xpath("string()")) or 1
+            share = min(box_chars / max(total_chars, 1), 1.0)
+            box_links = min(sum(len(a.xpath("string()")) for a in parent.iter("a")) / box_chars, 1.0)
+            box_headings = _log(sum(1 for h in parent.iter("h2", "h3", "h4")))
+        node, up = longest_p, 0
+        while node is not None:
+            if up <= 6:
+                attrs = _attrs(node)
+                for i, token in enumerate(CONTAINER_TOKENS):
+                    if token in attrs:
+                        container[i] = 1.0
+            if node.tag in ("article", "main"):
+                in_article = 1.0
+            node = node.getparent()
+            up += 1
+        depth = float(up)
+    text_chars = max(total_chars, 1)
+    c = counts
+    inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
+    page_text = " ".join(root.itertext())[:_PAGE_TEXT_CHARS]
+    joined = "\n".join(names)
+    classes = [joined.count(token) for token in CLASS_TOKENS]
+    prices = len(_PRICE.findall(page_text))
+    headings = c["h2"] + c["h3"] + c["h4"]
+    out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),
+           _log(c["p"]), _log(prose), _log(prose_words), _log(longest), prose_words / text_chars * 6,
+           _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
+           _log(prices), c["li"] / max(c["p"], 1), c["img"] / max(prose, 1), headings / max(prose, 1),
+           _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(len(_YEAR.findall(page_text))),
+           siblings, depth, in_article, float(c["h1"]), share, box_links, box_headings]
+    out += [_log(c[t]) for t in counts if t != "h1"]
+    out += [_log(x) for x in classes] + container
+    assert len(out) == N_DOM, len(out)
+    return out
+
+
+def _itemtypes(tree: etree._Element) -> list[str]:
+    return [t.rsplit("/", 1)[-1].lower() for t in tree.xpath("//@itemtype")]
+
+
+def type_features(tree: etree._Element) -> list[float]:
+    """What the page declares itself to be: JSON-LD @type and microdata itemtype (by group), og:type,
+    and whether it states a publication time or an author."""
+    json_ld = [el.text for el in tree.iter("script") if el.get("type") == "application/ld+json" and el.text]
+    ld = [0.0] * len(_GROUPS)
+    for node in _json_ld_nodes(json_ld):
+        types = node.get("@type")
+        for t in types if isinstance(types, list) else [types]:
+            group = _GROUP_OF.get(str(t).lower())
+            if group:
+                ld[_GROUPS.index(group)] += 1
+    micro = [0.0] * len(_GROUPS)
+    for t in _itemtypes(tree):
+        group = _GROUP_OF.get(t)
+        if group:
+            micro[_GROUPS.index(group)] += 1
+    og = [0.0] * len(_OG_TYPES)
+    published = author = news = large_card = 0.0
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        value = (el.get("content") or "").strip().lower()
+        if key == "og:type":
+            for i, kind in enumerate(_OG_TYPES):
+                if value.startswith(kind):
+                    og[i] = 1.0
+        elif key in ("article:published_time", "datepublished", "date", "pubdate", "publish-date",
+                     "article:modified_time", "dc.date"):
+            published = 1.0
+        elif key in ("author", "article:author"):
+            author = 1.0
+        elif key in ("article:section", "article:tag", "news_keywords", "parsely-type", "sailthru.date"):
+            news = 1.0
+        elif key == "twitter:card" and value == "summary_large_image":
+            large_card = 1.0
+    pagination = float(any(el.get("rel") in ("next", "prev") for el in tree.iter("link")))
+    raw = " ".join(json_ld)
+    keys = [float(f'"{k}"' in raw) for k in ("datePublished", "author", "articleBody", "headline", "offers",
+                                              "itemListElement", "breadcrumb")]
+    title = tree.find(".//title")
+    title_text = " ".join(title.itertext()) if title is not None else ""
+    return ([_log(x) for x in ld] + [_log(x) for x in micro] + og
+            + [published, author, pagination, news, large_card, *keys, _log(_words(title_text)),
+               float(bool(_TITLE_SEP.search(title_text)))])
+
+
+def url_features(url: str | None) -> list[float]:
+    """The shape of the URL: depth, the last segment (a slug of many words, a number), a date in the
+    path, a query, and the path segments that name a kind of page."""
+    parts = urlsplit(url or "")
+    path = unquote(parts.path or "/")
+    segments = [s for s in path.split("/") if s]
+    last = segments[-1] if segments else ""
+    stem = last.rsplit(".", 1)[0] if "." in last else last
+    tokens = {t.lower() for t in _SEGMENT.split(path) if t}
+    out = [float(bool(url)), float(len(segments)), _log(len(stem)), float(stem.count("-") + stem.count("_")),
+           _log(sum(ch.isdigit() for ch in path)), float(bool(_DATE_PATH.search(path))),
+           float(bool(_LONG_NUMBER.search(path))), float(bool(parts.query)), float(path.endswith("/")),
+           float(not segments)]
+    return out + [float(t in tokens) for t in URL_TOKENS]
+
+
+def text_features(text: str, title: str | None, published_at: str | None, authors: Sequence[str],
+                  extracted: str = "", removed: Sequence[str] = ()) -> list[float]:
+    """The cleaned main text: how much, in how many lines, how much of it sentences; and what the
+    cleaning took out of the `extracted` text (`removed`: the rule id of each removal)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    words = [len(line.split()) for line in lines]
+    sentences = sum(1 for line in lines if _SENT_END.search(line))
+    total = sum(words)
+    n = max(len(lines), 1)
+    headings = sum(1 for line, w in zip(lines, words, strict=True) if w <= 10 and not _SENT_END.search(line))
+    questions = sum(1 for line in lines if line.rstrip().endswith(("?", "؟")))
+    digits = sum(ch.isdigit() for ch in text) / max(len(text), 1)
+    first = sum(words[:3])
+    return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / n,
+            sum(w >= _PROSE_WORDS for w in words) / n, _log(sum(w < 6 for w in words)),
+            float(bool(title)), float(bool(published_at)), float(bool(authors)), headings / n, questions / n,
+            digits, total / n, _log(first), _log(len(_DATE_TEXT.findall(text[:3000]))),
+            total / max(_words(extracted), 1), _log(len(removed)),
+            _log(sum(rule.startswith("model.") for rule in removed))]
+
+
+def page_features(tree: etree._Element, url: str | None) -> list[float]:
+    """What is read from the page before the extraction prunes it."""
+    return dom_features(tree) + type_features(tree) + url_features(url)
+
+
+def features(page: Sequence[float], text: str, title: str | None, published_at: str | None,
+             authors: Sequence[str], extracted: str = "", removed: Sequence[str] = ()) -> np.ndarray:
+    row = np.array(list(page) + text_features(text, title, published_at, authors, extracted, removed),
+                   dtype=np.float32)
+    assert row.shape == (N_FEATURES,), row.shape
+    return row
+
+
+@lru_cache(maxsize=1)
+def forest() -> Forest:
+    return Forest(name=MODEL_FILE.name)
+
+
+def score(row: np.ndarray) -> float:
+    """P(not article) of one page's feature row."""
+    return float(forest().predict(row[None, :])[0])
+
+
+def page_kind(row: np.ndarray) -> str:
+    model = forest()
+    return NOT_ARTICLE if float(model.predict(row[None, :])[0]) >= model.cutoff else ARTICLE
