@@ -61,7 +61,8 @@ def clean_html(html: str | bytes, url: str | None = None, *, encoding: str | Non
     `captions` keeps image captions as paragraphs; `strip_arabic_marks` removes tatweel and
     harakat (off: Arabic letters are kept as written); `model` lets the content model drop the
     boilerplate lines the rules left (cleaners/models/content.py, rule `model.boilerplate`);
-    `kind` sets `page_kind`, article or not_article (cleaners/models/page_kind.py)."""
+    `kind` sets `page_kind`, article or not_article (cleaners/models/page_kind.py).
+    Raises cleaners.extract.PageTooLarge for a page of more than MAX_PAGE_ELEMENTS elements."""
     doc, _ = _clean_html(html, url, encoding, fields, strip_arabic_marks, captions, model, kind=kind)
     return doc
 

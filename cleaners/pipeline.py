@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cleaners import clean_html, clean_text
 from cleaners.document import Document
+from cleaners.extract import PageTooLarge
 from cleaners.prefilter import could_be_in_scope, raw_canonical_url
 from cleaners.readers import RawItem, ReadStats, decode_item
 from cleaners.topics import Term
@@ -171,6 +172,9 @@ def clean_items(items: Iterable[RawItem], stats: ReadStats, time_limit_s: float 
                     doc = prefiltered_document(item, text)
                 else:
                     doc = clean_item(item, text)
+        except PageTooLarge as exc:
+            stats.too_large_because(item.raw_path, item.raw_offset, str(exc))
+            continue
         except DocumentTimeout as exc:
             stats.counts["dropped:timeout"] += 1
             stats.bad(item.raw_path, item.raw_offset, f"cleaning {exc}; skipped")

@@ -156,8 +156,11 @@ class ReadStats:
 
     def too_large(self, path: InputPath, offset: int, what: str, cap: int) -> None:
         """A record over the cap: skipped, and reported where it is (it is no damage, so not a bad record)."""
+        self.too_large_because(path, offset, f"{what} over {cap / MIB:g} MiB ({MAX_RECORD_ENV})")
+
+    def too_large_because(self, path: InputPath, offset: int | None, why: str) -> None:
         self.skip("too_large")
-        problem = Problem(str(path), offset, f"too_large: {what} over {cap / MIB:g} MiB ({MAX_RECORD_ENV}); skipped")
+        problem = Problem(str(path), offset, f"too_large: {why}; skipped")
         self.problems.append(problem)
         log.info("%s", problem)
 

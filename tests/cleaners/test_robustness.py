@@ -9,6 +9,7 @@ import time
 import pytest
 
 from cleaners import clean_html
+from cleaners.extract import MAX_PAGE_ELEMENTS, PageTooLarge
 from cleaners.pipeline import DocumentTimeout, clean_items, time_limit
 from cleaners.readers import RawItem, ReadStats
 
@@ -27,34 +28,49 @@ def test_ten_thousand_nested_levels() -> None:
     assert isinstance(doc.text, str)
 
 
-def test_twenty_megabyte_page_is_skipped_at_the_time_limit_and_the_run_goes_on() -> None:
+def test_twenty_megabyte_page_is_skipped_as_too_large_and_the_run_goes_on() -> None:
     html = ("<html><body><article>" + PARA * (20 * 1024 * 1024 // len(PARA)) + "</article></body></html>").encode()
     assert len(html) >= 20 * 1024 * 1024
     small = _item(b"<html><body><article>" + PARA.encode() * 3 + b"</article></body></html>", "small.html")
     stats = ReadStats()
     started = time.monotonic()
-    # unbounded, this page takes minutes; the limit leaves the small page seconds to spare under load
     docs = list(clean_items([_item(html, "big.html"), small], stats, time_limit_s=3.0))
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 10
     assert [d.raw_path for d in docs] == ["small.html"]
-    assert stats.counts["dropped:timeout"] == 1
-    assert "big.html" in str(stats.problems[0]) and "skipped" in str(stats.problems[0])
+    assert stats.counts["skipped:too_large"] == 1
+    assert "big.html" in str(stats.problems[0]) and "elements, over 30,000; skipped" in str(stats.problems[0])
 
 
-@pytest.mark.parametrize("shape", ["paragraphs", "link rows"])
-def test_a_page_at_the_record_cap_stops_near_its_time_limit(shape: str) -> None:
-    """The limit lands between calls into C (an XPath over the whole tree, its serialisation): the
-    overrun is one such call, which grows with the page. At the record cap (16 MiB, larger pages
-    are skipped as too_large) it is about a second; a 50 MB page of link rows, with the cap raised,
-    overran a 4 s limit by 5 s."""
-    unit = PARA if shape == "paragraphs" else "<div><span>cell</span><a href='/x'>a link to another page</a></div>"
+LINK_ROW = "<div><span>cell</span><a href='/x'>a link to another page</a></div>"
+
+
+@pytest.mark.parametrize("unit", [PARA, LINK_ROW], ids=["paragraphs", "link rows"])
+def test_a_page_at_the_record_cap_is_skipped_at_once_for_its_elements(unit: str) -> None:
+    """libxml2 takes time that grows with the square of a node set (`//p//text()` over 160,000
+    paragraphs: 50 s), in one call the time limit cannot interrupt: a page over MAX_PAGE_ELEMENTS
+    is not extracted."""
     html = ("<html><body><article>" + unit * (16_000_000 // len(unit)) + "</article></body></html>").encode()
     stats = ReadStats()
     started = time.monotonic()
     assert list(clean_items([_item(html, "big.html")], stats, time_limit_s=4.0)) == []
+    assert time.monotonic() - started < 4.0
+    assert stats.counts["skipped:too_large"] == 1 and not stats.counts["dropped:timeout"]
+    with pytest.raises(PageTooLarge, match="elements, over 30,000"):
+        clean_html(html)
+
+
+@pytest.mark.parametrize("unit,per", [(PARA, 1), (LINK_ROW, 3)], ids=["paragraphs", "link rows"])
+def test_a_page_at_the_element_cap_stops_near_its_time_limit(unit: str, per: int) -> None:
+    """Under the cap, the limit lands between calls into C (an XPath over the whole tree, its
+    serialisation): the overrun is one such call, under a second at the cap (unbounded, this page
+    takes 2 to 4 s)."""
+    html = ("<html><body><article>" + unit * (MAX_PAGE_ELEMENTS // per - 10) + "</article></body></html>").encode()
+    stats = ReadStats()
+    started = time.monotonic()
+    assert list(clean_items([_item(html, "big.html")], stats, time_limit_s=0.5)) == []
     elapsed = time.monotonic() - started
-    print(f"{shape}: {elapsed:.1f} s for a 4 s limit")
-    assert elapsed < 8.0 and stats.counts["dropped:timeout"] == 1
+    print(f"{elapsed:.1f} s for a 0.5 s limit")
+    assert elapsed < 2.5 and stats.counts["dropped:timeout"] == 1
 
 
 def test_binary_garbage_labelled_html_is_dropped_with_a_reason() -> None:
