@@ -53,6 +53,11 @@ INDEX_DIR = "_neardup"  # a leading underscore: Delta's vacuum leaves it alone
 MANIFEST = "manifest.json"
 FORMAT = 2
 MAX_SEGMENTS = 16
+# Documents a band bucket holds. A new document is compared with the documents of its buckets: a
+# bucket of every copy of a story syndicated 100,000 times would make each placement compare with
+# all of them (hours, quadratic). The first BUCKET_CAP hold the bucket; a later copy still meets
+# them (they share its band) and joins their cluster, and it lands in its other buckets as usual.
+BUCKET_CAP = 32
 # Signatures are comparable only with the same shingling and sketch: a manifest of another makes a rebuild.
 ALGORITHM = (f"rensa-{importlib.metadata.version('rensa')}-r{RMinHash.ALGORITHM_VERSION}-seed{SEED}-perm{NUM_PERM}"
              f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-unicode{unicodedata.unidata_version}-2")
@@ -276,6 +281,7 @@ class NearDupIndex:
         # band key -> the doc_id of its one document, or the set of its documents: nearly every key
         # has one, and a set for each (26 per document) made most of the build's objects
         self._buckets: dict[int, str | set[str]] = {}
+        self._canonical: dict[str, str] = {}  # cluster -> its canonical doc_id, once asked
         # what changed since the index was loaded or saved: the next segment
         self._upserted: set[str] = set()
         self._removed: set[str] = set()
@@ -401,6 +407,7 @@ class NearDupIndex:
         self.signatures[doc_id] = sig
         self.members[doc_id] = member
         self.clusters.setdefault(member.cluster, set()).add(doc_id)
+        self._canonical.pop(member.cluster, None)
         buckets = self._buckets
         for k in keys.tolist():
             held = buckets.get(k)
@@ -409,7 +416,7 @@ class NearDupIndex:
             elif type(held) is str:
                 if held != doc_id:
                     buckets[k] = {held, doc_id}
-            else:
+            elif len(held) < BUCKET_CAP:
                 held.add(doc_id)
 
     def _remove(self, doc_id: str) -> str | None:
@@ -418,7 +425,9 @@ class NearDupIndex:
             return None
         sig = self.signatures.pop(doc_id)
         for k in _band_keys(sig[None], self.bands, self.rows)[0].tolist():
-            held = self._buckets[k]
+            held = self._buckets.get(k)  # None: a full bucket it was left out of, emptied since
+            if held is None:
+                continue
             if type(held) is str:
                 if held == doc_id:
                     del self._buckets[k]
@@ -426,6 +435,7 @@ class NearDupIndex:
                 held.discard(doc_id)
                 if len(held) == 1:
                     self._buckets[k] = held.pop()
+        self._canonical.pop(member.cluster, None)
         cluster = self.clusters[member.cluster]
         cluster.discard(doc_id)
         if not cluster:
@@ -459,12 +469,13 @@ class NearDupIndex:
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
             held = [self._buckets.get(k) for k in key.tolist()]
-            candidates = {h for h in held if type(h) is str}.union(*(h for h in held if type(h) is set))
-            best, best_j = None, -1.0
-            for cand in sorted(candidates):  # the most similar; of equals, the smallest doc_id
-                j = float(np.count_nonzero(self.signatures[cand] == sig)) / NUM_PERM
-                if j >= self.threshold and j > best_j:
-                    best, best_j = cand, j
+            candidates = sorted({h for h in held if type(h) is str}.union(*(h for h in held if type(h) is set)))
+            best = None
+            if candidates:  # the most similar; of equals, the smallest doc_id (argmax takes the first)
+                similar = np.count_nonzero(np.stack([self.signatures[c] for c in candidates]) == sig, axis=1)
+                i = int(np.argmax(similar))
+                if similar[i] / NUM_PERM >= self.threshold:
+                    best = candidates[i]
             if best is not None:
                 cluster = self.members[best].cluster
             else:  # a new cluster is named after its first member (unless a cluster has that name)
@@ -480,7 +491,9 @@ class NearDupIndex:
         ids = self.clusters[member.cluster]
         if len(ids) == 1:
             return None, True
-        canonical = min(ids, key=lambda d: self.members[d].rank(d))
+        canonical = self._canonical.get(member.cluster)
+        if canonical is None:  # once per cluster, not per member: a cluster may hold 100,000
+            canonical = self._canonical[member.cluster] = min(ids, key=lambda d: self.members[d].rank(d))
         return member.cluster, doc_id == canonical
 
     def cluster_members(self, clusters: Iterable[str]) -> set[str]:

@@ -176,3 +176,22 @@ def test_a_truncated_segment_is_rebuilt_from_the_table_with_the_same_clusters(
     index = NearDupIndex.load(corpus, store.latest_version(), 0.5)
     assert index is not None and sorted(p.name for p in (corpus / INDEX_DIR).iterdir()) == ["base-v2.npz", MANIFEST]
     assert {d: index.assignment(d) for d in after} == after
+
+
+def test_a_story_copied_thousands_of_times_is_one_cluster_in_buckets_of_bounded_size() -> None:
+    """Every placement compares with the documents of its buckets: unbounded, 100,000 copies of one
+    story took hours (each compared with all before it). A bucket holds BUCKET_CAP documents."""
+    copies = [(f"copy-{i:05d}", f"{STORY} Reported by desk {i % 7}.", i % 3 == 0, f"2026-01-{1 + i % 28:02d}")
+              for i in range(3 * neardup.BUCKET_CAP + 100)]
+    index = NearDupIndex(0.5)
+    index.add(copies)
+    index.add([("other", GERMAN, False, "")])
+    assert max(len(b) for b in index._buckets.values() if isinstance(b, set)) == neardup.BUCKET_CAP
+    assert [len(c) for c in index.clusters.values()] == [len(copies), 1]
+    canonical = [d for d, _, _, _ in copies if index.assignment(d)[1]]
+    assert canonical == ["copy-00028"]  # of the uncredited (i % 3 != 0), the first on 2026-01-01
+    assert index.assignment("other") == (None, True)
+    # removing copies (some of them hold the buckets) keeps the rest findable and the canonical right
+    index.remove([f"copy-{i:05d}" for i in range(0, 2 * neardup.BUCKET_CAP)])
+    index.add([("late", f"{STORY} Reported by desk 9.", False, "2025-12-31")])
+    assert index.assignment("late") == (index.members["copy-00100"].cluster, True)
