@@ -90,6 +90,7 @@ def make_jsonl(directory: Path, records: int, kept: int, per_file: int) -> list[
     import json
 
     every = max(1, records // max(kept, 1))
+    rng = random.Random(records)
     paths, out, made = [], None, 0
     for i in range(records):
         if i % per_file == 0:
@@ -99,7 +100,11 @@ def make_jsonl(directory: Path, records: int, kept: int, per_file: int) -> list[
             out = open(paths[-1], "w", encoding="utf-8")  # noqa: SIM115
         if i % every == 0 and made < kept:
             made += 1
-            text = (STORY.format(city=("Fes", "Rabat", "Tangier")[i % 3], n=i)) * 3
+            # distinct stories on one template (near-duplicates of one another they would be one
+            # cluster of `kept` members; test_neardup_index covers that case)
+            details = " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(40))
+            text = STORY.format(city=("Fes", "Rabat", "Tangier")[i % 3], n=i) + details + ". " + STORY.format(
+                city="Casablanca", n=i + 1)
         else:
             text = f"Weather item {i}: mild and dry."
         out.write(json.dumps({"url": f"https://bench.example/{i}", "text": text}) + "\n")
