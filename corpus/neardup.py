@@ -58,6 +58,8 @@ MAX_SEGMENTS = 16
 # all of them (hours, quadratic). The first BUCKET_CAP hold the bucket; a later copy still meets
 # them (they share its band) and joins their cluster, and it lands in its other buckets as usual.
 BUCKET_CAP = 32
+PENDING_PAIRS = 1 << 16
+LEVEL_RATIO = 4
 # Signatures are comparable only with the same shingling and sketch: a manifest of another makes a rebuild.
 ALGORITHM = (f"rensa-{importlib.metadata.version('rensa')}-r{RMinHash.ALGORITHM_VERSION}-seed{SEED}-perm{NUM_PERM}"
              f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-unicode{unicodedata.unidata_version}-2")
@@ -68,7 +70,7 @@ _GRAM_MUL = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
                       0xFF51AFD7ED558CCD], np.uint64)[:SHINGLE_WORDS]
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     cluster: str
     credited: bool  # the document credits a wire agency: a copy, not the original
@@ -275,12 +277,19 @@ class NearDupIndex:
     def __init__(self, threshold: float):
         self.threshold = threshold
         self.bands, self.rows = _optimal_param(threshold, NUM_PERM, 0.5, 0.5)
-        self.signatures: dict[str, np.ndarray] = {}
         self.members: dict[str, Member] = {}
         self.clusters: dict[str, set[str]] = {}
-        # band key -> the doc_id of its one document, or the set of its documents: nearly every key
-        # has one, and a set for each (26 per document) made most of the build's objects
-        self._buckets: dict[int, str | set[str]] = {}
+        # Signatures: rows of one array (a row is never reused: a re-placed document gets a new one).
+        self._sigs = np.empty((0, NUM_PERM), np.uint32)
+        self._alive = np.empty(0, bool)
+        self._ids: list[str] = []  # row -> doc_id
+        self._row: dict[str, int] = {}  # doc_id -> its live row
+        # Band buckets, (band key, row) pairs: sorted numpy levels, each at least LEVEL_RATIO times
+        # the next, and the latest pairs in a dict until PENDING_PAIRS of them are merged into a
+        # level. A dict entry per pair (25 per document) made most of a build's memory.
+        self._levels: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending: dict[int, list[int]] = {}
+        self._pending_pairs = 0
         self._canonical: dict[str, str] = {}  # cluster -> its canonical doc_id, once asked
         # what changed since the index was loaded or saved: the next segment
         self._upserted: set[str] = set()
@@ -335,17 +344,38 @@ class NearDupIndex:
         if sigs.shape[1:] != (NUM_PERM,) or sigs.dtype != np.uint32:
             raise UnusableIndex(f"signatures of shape {sigs.shape} and type {sigs.dtype}")
         keys = _band_keys(sigs, self.bands, self.rows)
-        rows = zip(_unstrings(data["doc_ids"]), sigs, keys, _unstrings(data["clusters"]), data["credited"].tolist(),
+        doc_ids = _unstrings(data["doc_ids"])
+        rows = zip(doc_ids, sigs, keys, _unstrings(data["clusters"]), data["credited"].tolist(),
                    _unstrings(data["published_at"]), strict=True)
+        if not self.members and len(set(doc_ids)) == len(doc_ids):  # a base: its buckets in one sort
+            self._load_base(doc_ids, sigs, keys, rows)
+            return
         for doc_id, sig, key, cluster, credited, published_at in rows:
             self._remove(doc_id)
             self._place(doc_id, sig, key, Member(cluster, bool(credited), published_at))
 
+    def _load_base(self, doc_ids: list[str], sigs: np.ndarray, keys: np.ndarray, rows: Iterable[tuple]) -> None:
+        """Place distinct documents in an empty index as `_place` would one by one: each bucket
+        holds the first BUCKET_CAP of them, in their order."""
+        first = len(self._ids)
+        for doc_id, sig, _, cluster, credited, published_at in rows:
+            self._new_row(doc_id, sig)
+            self.members[doc_id] = Member(cluster, bool(credited), published_at)
+            self.clusters.setdefault(cluster, set()).add(doc_id)
+        flat = keys.reshape(-1)
+        order = np.argsort(flat, kind="stable")  # by key, then by document order
+        k = flat[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        rank = np.arange(len(k)) - np.repeat(starts, np.diff(np.r_[starts, len(k)]))
+        keep = rank < BUCKET_CAP
+        self._flush()
+        self._levels.append((k[keep], (order[keep] // keys.shape[1] + first).astype(np.int64)))
+        self._canonical.clear()
+
     def _arrays(self, doc_ids: list[str], removed: list[str]) -> dict[str, np.ndarray]:
         members = [self.members[d] for d in doc_ids]
         return {"doc_ids": _strings(doc_ids), "removed": _strings(removed),
-                "signatures": (np.stack([self.signatures[d] for d in doc_ids]) if doc_ids
-                               else np.empty((0, NUM_PERM), np.uint32)),
+                "signatures": self._sigs[[self._row[d] for d in doc_ids]].reshape(-1, NUM_PERM),
                 "clusters": _strings(m.cluster for m in members),
                 "credited": np.array([m.credited for m in members], bool),
                 "published_at": _strings(m.published_at for m in members)}
@@ -403,38 +433,87 @@ class NearDupIndex:
         return index
 
     # -- clustering -----------------------------------------------------------------------------
-    def _place(self, doc_id: str, sig: np.ndarray, keys: np.ndarray, member: Member) -> None:
-        self.signatures[doc_id] = sig
+    def signature_of(self, doc_id: str) -> np.ndarray:
+        return self._sigs[self._row[doc_id]]
+
+    def _new_row(self, doc_id: str, sig: np.ndarray) -> int:
+        row = len(self._ids)
+        if row == len(self._sigs):  # grow by half: amortised appends
+            cap = max(1024, row + row // 2)
+            self._sigs = np.resize(self._sigs, (cap, NUM_PERM))
+            self._alive = np.concatenate([self._alive, np.zeros(cap - len(self._alive), bool)])
+        self._sigs[row] = sig
+        self._alive[row] = True
+        self._ids.append(doc_id)
+        self._row[doc_id] = row
+        return row
+
+    def _bucket_rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The live rows in the keys' buckets (levels and pending pairs; a row may come more than
+        once), and the number in each key's bucket."""
+        rows, which = [], []
+        for lk, lr in self._levels:
+            lo = np.searchsorted(lk, keys, "left")
+            n = np.searchsorted(lk, keys, "right") - lo
+            if total := int(n.sum()):
+                rows.append(lr[np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)])
+                which.append(np.repeat(np.arange(len(keys)), n))
+        for i, k in enumerate(keys.tolist()):
+            if (held := self._pending.get(k)) is not None:
+                rows.append(np.array(held, np.int64))
+                which.append(np.full(len(held), i))
+        if not rows:
+            return np.empty(0, np.int64), np.zeros(len(keys), np.int64)
+        found, at = np.concatenate(rows), np.concatenate(which)
+        live = self._alive[found]
+        return found[live], np.bincount(at[live], minlength=len(keys))
+
+    def _place(self, doc_id: str, sig: np.ndarray, keys: np.ndarray, member: Member,
+               counts: np.ndarray | None = None) -> None:
+        """`counts`: the number of live documents in each key's bucket, when the caller has them."""
+        row = self._new_row(doc_id, sig)
         self.members[doc_id] = member
         self.clusters.setdefault(member.cluster, set()).add(doc_id)
         self._canonical.pop(member.cluster, None)
-        buckets = self._buckets
-        for k in keys.tolist():
-            held = buckets.get(k)
-            if held is None:
-                buckets[k] = doc_id
-            elif type(held) is str:
-                if held != doc_id:
-                    buckets[k] = {held, doc_id}
-            elif len(held) < BUCKET_CAP:
-                held.add(doc_id)
+        counts = self._bucket_rows(keys)[1] if counts is None else counts
+        for k, n in zip(keys.tolist(), counts.tolist(), strict=True):
+            if n < BUCKET_CAP:
+                self._pending.setdefault(k, []).append(row)
+                self._pending_pairs += 1
+        if self._pending_pairs >= PENDING_PAIRS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """The pending pairs become a sorted level; levels merge while one is not LEVEL_RATIO times
+        the next (pairs of removed documents are dropped then)."""
+        if not self._pending_pairs:
+            return
+        keys = np.fromiter((k for k, rows in self._pending.items() for _ in rows), np.uint64, self._pending_pairs)
+        rows = np.fromiter((r for held in self._pending.values() for r in held), np.int64, self._pending_pairs)
+        self._pending, self._pending_pairs = {}, 0
+        order = np.argsort(keys, kind="stable")
+        self._levels.append((keys[order], rows[order]))
+        while len(self._levels) > 1 and len(self._levels[-2][0]) < LEVEL_RATIO * len(self._levels[-1][0]):
+            (k2, r2), (k1, r1) = self._levels.pop(), self._levels.pop()
+            k, r = np.concatenate([k1, k2]), np.concatenate([r1, r2])
+            live = self._alive[r]
+            k, r = k[live], r[live]
+            order = np.argsort(k, kind="stable")
+            self._levels.append((k[order], r[order]))
+
+    def bucket_sizes(self) -> np.ndarray:
+        """The number of live documents in each band bucket."""
+        keys = np.concatenate([k for k, _ in self._levels] +
+                              [np.fromiter((k for k, rows in self._pending.items() for _ in rows), np.uint64)])
+        rows = np.concatenate([r for _, r in self._levels] +
+                              [np.fromiter((r for held in self._pending.values() for r in held), np.int64)])
+        return np.unique(keys[self._alive[rows]], return_counts=True)[1]
 
     def _remove(self, doc_id: str) -> str | None:
         member = self.members.pop(doc_id, None)
         if member is None:
             return None
-        sig = self.signatures.pop(doc_id)
-        for k in _band_keys(sig[None], self.bands, self.rows)[0].tolist():
-            held = self._buckets.get(k)  # None: a full bucket it was left out of, emptied since
-            if held is None:
-                continue
-            if type(held) is str:
-                if held == doc_id:
-                    del self._buckets[k]
-            else:
-                held.discard(doc_id)
-                if len(held) == 1:
-                    self._buckets[k] = held.pop()
+        self._alive[self._row.pop(doc_id)] = False  # its bucket pairs are dropped at the next merge
         self._canonical.pop(member.cluster, None)
         cluster = self.clusters[member.cluster]
         cluster.discard(doc_id)
@@ -468,19 +547,19 @@ class NearDupIndex:
         for (doc_id, sig, credited, published_at), key in zip(batch, keys, strict=True):
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
-            held = [self._buckets.get(k) for k in key.tolist()]
-            candidates = sorted({h for h in held if type(h) is str}.union(*(h for h in held if type(h) is set)))
+            rows, counts = self._bucket_rows(key)
+            rows = np.unique(rows)
             best = None
-            if candidates:  # the most similar; of equals, the smallest doc_id (argmax takes the first)
-                similar = np.count_nonzero(np.stack([self.signatures[c] for c in candidates]) == sig, axis=1)
-                i = int(np.argmax(similar))
-                if similar[i] / NUM_PERM >= self.threshold:
-                    best = candidates[i]
+            if len(rows):  # the most similar; of equals, the smallest doc_id
+                similar = np.count_nonzero(self._sigs[rows] == sig, axis=1)
+                top = similar.max()
+                if top / NUM_PERM >= self.threshold:
+                    best = min(self._ids[r] for r in rows[similar == top].tolist())
             if best is not None:
                 cluster = self.members[best].cluster
             else:  # a new cluster is named after its first member (unless a cluster has that name)
                 cluster = doc_id if doc_id not in self.clusters else f"{doc_id}~{len(self.members)}"
-            self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""))
+            self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""), counts)
             self._upserted.add(doc_id)
             touched.add(cluster)
         return {c for c in touched if c in self.clusters}

@@ -74,7 +74,7 @@ def test_segments_are_appended_and_loading_them_gives_the_same_index(tmp_path: P
     loaded = NearDupIndex.load(tmp_path, 3, 0.5)
     assert loaded is not None
     assert loaded.members == index.members and _partition(loaded) == _partition(index)
-    assert all((loaded.signatures[d] == s).all() for d, s in index.signatures.items())
+    assert all((loaded.signature_of(d) == index.signature_of(d)).all() for d in index.members)
     # the index built in one go clusters the same, and so does one rebuilt from the text
     one_go = NearDupIndex(0.5)
     one_go.add(docs)
@@ -86,7 +86,7 @@ def test_segments_are_appended_and_loading_them_gives_the_same_index(tmp_path: P
     rows = [(d, texts[d], m.credited, m.published_at, index.assignment(d)[0]) for d, m in index.members.items()]
     restored = NearDupIndex.restore(0.5, rows)
     assert _partition(restored) == _partition(index)
-    assert all((restored.signatures[d] == s).all() for d, s in index.signatures.items())
+    assert all((restored.signature_of(d) == index.signature_of(d)).all() for d in index.members)
     # the next version of the restored index goes on clustering as the original does
     new = [(d + "-copy", t + " (MAP)", True, "2030-01-01") for d, t, _, _ in docs[:5]]
     assert index.add(new) == restored.add(new) and _partition(index) == _partition(restored)
@@ -178,15 +178,23 @@ def test_a_truncated_segment_is_rebuilt_from_the_table_with_the_same_clusters(
     assert {d: index.assignment(d) for d in after} == after
 
 
-def test_a_story_copied_thousands_of_times_is_one_cluster_in_buckets_of_bounded_size() -> None:
+@pytest.mark.parametrize("pending", [neardup.PENDING_PAIRS, 50])
+def test_a_story_copied_thousands_of_times_is_one_cluster_in_buckets_of_bounded_size(
+        pending: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every placement compares with the documents of its buckets: unbounded, 100,000 copies of one
-    story took hours (each compared with all before it). A bucket holds BUCKET_CAP documents."""
+    story took hours (each compared with all before it). A bucket holds BUCKET_CAP documents.
+    `pending`: 50 puts the buckets in many merged sorted levels, as a large build does."""
+    monkeypatch.setattr(neardup, "PENDING_PAIRS", pending)
     copies = [(f"copy-{i:05d}", f"{STORY} Reported by desk {i % 7}.", i % 3 == 0, f"2026-01-{1 + i % 28:02d}")
               for i in range(3 * neardup.BUCKET_CAP + 100)]
     index = NearDupIndex(0.5)
     index.add(copies)
     index.add([("other", GERMAN, False, "")])
-    assert max(len(b) for b in index._buckets.values() if isinstance(b, set)) == neardup.BUCKET_CAP
+    assert index.bucket_sizes().max() == neardup.BUCKET_CAP
+    assert bool(index._levels) == (pending == 50)
+    index.save(tmp_path, 0)  # loaded, its buckets are filled in one sort: the same ones
+    loaded = NearDupIndex.load(tmp_path, 0, 0.5)
+    assert loaded is not None and sorted(loaded.bucket_sizes()) == sorted(index.bucket_sizes())
     assert [len(c) for c in index.clusters.values()] == [len(copies), 1]
     canonical = [d for d, _, _, _ in copies if index.assignment(d)[1]]
     assert canonical == ["copy-00028"]  # of the uncredited (i % 3 != 0), the first on 2026-01-01
@@ -195,3 +203,23 @@ def test_a_story_copied_thousands_of_times_is_one_cluster_in_buckets_of_bounded_
     index.remove([f"copy-{i:05d}" for i in range(0, 2 * neardup.BUCKET_CAP)])
     index.add([("late", f"{STORY} Reported by desk 9.", False, "2025-12-31")])
     assert index.assignment("late") == (index.members["copy-00100"].cluster, True)
+
+
+def test_buckets_in_sorted_levels_cluster_as_buckets_in_one_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large build's band buckets are merged into sorted levels PENDING_PAIRS at a time: the
+    clusters, canonicals and what a removal changes are those of an index that never merges."""
+    docs = _docs(40)
+
+    def run() -> tuple[NearDupIndex, dict[str, tuple[str | None, bool]]]:
+        index = NearDupIndex(0.5)
+        index.add(docs[:len(docs) // 2])
+        index.remove([d for d, _, _, _ in docs[:len(docs) // 2:4]])
+        index.add(docs[len(docs) // 2:] + [(d, t + " Corrected.", c, p) for d, t, c, p in docs[1:20]])
+        return index, {d: index.assignment(d) for d in index.members}
+
+    whole, expected = run()
+    assert not whole._levels  # a few hundred documents: every pair still pending
+    monkeypatch.setattr(neardup, "PENDING_PAIRS", 64)
+    merged, got = run()
+    assert len(merged._levels) >= 2 and got == expected and _partition(merged) == _partition(whole)
+    assert len({c for c, _ in expected.values() if c}) >= 30  # the syndication set's clusters are there
