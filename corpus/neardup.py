@@ -458,10 +458,16 @@ class NearDupIndex:
             if total := int(n.sum()):
                 rows.append(lr[np.arange(total) + np.repeat(lo - (np.cumsum(n) - n), n)])
                 which.append(np.repeat(np.arange(len(keys)), n))
+        pending_rows: list[int] = []
+        pending_which: list[int] = []
+        get = self._pending.get
         for i, k in enumerate(keys.tolist()):
-            if (held := self._pending.get(k)) is not None:
-                rows.append(np.array(held, np.int64))
-                which.append(np.full(len(held), i))
+            if (held := get(k)) is not None:
+                pending_rows += held
+                pending_which += [i] * len(held)
+        if pending_rows:
+            rows.append(np.array(pending_rows, np.int64))
+            which.append(np.array(pending_which, np.int64))
         if not rows:
             return np.empty(0, np.int64), np.zeros(len(keys), np.int64)
         found, at = np.concatenate(rows), np.concatenate(which)
@@ -476,10 +482,13 @@ class NearDupIndex:
         self.clusters.setdefault(member.cluster, set()).add(doc_id)
         self._canonical.pop(member.cluster, None)
         counts = self._bucket_rows(keys)[1] if counts is None else counts
-        for k, n in zip(keys.tolist(), counts.tolist(), strict=True):
-            if n < BUCKET_CAP:
-                self._pending.setdefault(k, []).append(row)
-                self._pending_pairs += 1
+        pending = self._pending
+        for k in keys[counts < BUCKET_CAP].tolist():
+            if (held := pending.get(k)) is None:
+                pending[k] = [row]
+            else:
+                held.append(row)
+            self._pending_pairs += 1
         if self._pending_pairs >= PENDING_PAIRS:
             self._flush()
 
@@ -547,8 +556,7 @@ class NearDupIndex:
         for (doc_id, sig, credited, published_at), key in zip(batch, keys, strict=True):
             if (old := self._remove(doc_id)) is not None:
                 touched.add(old)
-            rows, counts = self._bucket_rows(key)
-            rows = np.unique(rows)
+            rows, counts = self._bucket_rows(key)  # a row met in several buckets is compared again
             best = None
             if len(rows):  # the most similar; of equals, the smallest doc_id
                 similar = np.count_nonzero(self._sigs[rows] == sig, axis=1)
