@@ -348,13 +348,13 @@ class NearDupIndex:
         rows = zip(doc_ids, sigs, keys, _unstrings(data["clusters"]), data["credited"].tolist(),
                    _unstrings(data["published_at"]), strict=True)
         if not self.members and len(set(doc_ids)) == len(doc_ids):  # a base: its buckets in one sort
-            self._load_base(doc_ids, sigs, keys, rows)
+            self._load_base(keys, rows)
             return
         for doc_id, sig, key, cluster, credited, published_at in rows:
             self._remove(doc_id)
             self._place(doc_id, sig, key, Member(cluster, bool(credited), published_at))
 
-    def _load_base(self, doc_ids: list[str], sigs: np.ndarray, keys: np.ndarray, rows: Iterable[tuple]) -> None:
+    def _load_base(self, keys: np.ndarray, rows: Iterable[tuple]) -> None:
         """Place distinct documents in an empty index as `_place` would one by one: each bucket
         holds the first BUCKET_CAP of them, in their order."""
         first = len(self._ids)
@@ -368,9 +368,7 @@ class NearDupIndex:
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         rank = np.arange(len(k)) - np.repeat(starts, np.diff(np.r_[starts, len(k)]))
         keep = rank < BUCKET_CAP
-        self._flush()
         self._levels.append((k[keep], (order[keep] // keys.shape[1] + first).astype(np.int64)))
-        self._canonical.clear()
 
     def _arrays(self, doc_ids: list[str], removed: list[str]) -> dict[str, np.ndarray]:
         members = [self.members[d] for d in doc_ids]
@@ -497,8 +495,7 @@ class NearDupIndex:
         the next (pairs of removed documents are dropped then)."""
         if not self._pending_pairs:
             return
-        keys = np.fromiter((k for k, rows in self._pending.items() for _ in rows), np.uint64, self._pending_pairs)
-        rows = np.fromiter((r for held in self._pending.values() for r in held), np.int64, self._pending_pairs)
+        keys, rows = self._pending_arrays()
         self._pending, self._pending_pairs = {}, 0
         order = np.argsort(keys, kind="stable")
         self._levels.append((keys[order], rows[order]))
@@ -510,12 +507,17 @@ class NearDupIndex:
             order = np.argsort(k, kind="stable")
             self._levels.append((k[order], r[order]))
 
+    def _pending_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pending (key, row) pairs as two arrays."""
+        n = self._pending_pairs
+        return (np.fromiter((k for k, held in self._pending.items() for _ in held), np.uint64, n),
+                np.fromiter((r for held in self._pending.values() for r in held), np.int64, n))
+
     def bucket_sizes(self) -> np.ndarray:
         """The number of live documents in each band bucket."""
-        keys = np.concatenate([k for k, _ in self._levels] +
-                              [np.fromiter((k for k, rows in self._pending.items() for _ in rows), np.uint64)])
-        rows = np.concatenate([r for _, r in self._levels] +
-                              [np.fromiter((r for held in self._pending.values() for r in held), np.int64)])
+        pending_keys, pending_rows = self._pending_arrays()
+        keys = np.concatenate([k for k, _ in self._levels] + [pending_keys])
+        rows = np.concatenate([r for _, r in self._levels] + [pending_rows])
         return np.unique(keys[self._alive[rows]], return_counts=True)[1]
 
     def _remove(self, doc_id: str) -> str | None:
