@@ -173,8 +173,8 @@ def quality(stories: int, threshold: float) -> list[tuple[str, str, float, float
             t0 = time.process_time()
             if lsh == "banded table":
                 index = NearDupIndex(threshold)
-                index._add_signed([(d.doc_id, sigs[i], bool(d.credits), d.published_at or "")
-                                   for i, d in enumerate(docs)])
+                index._add_signed([(d.doc_id, bool(d.credits), d.published_at or "") for d in docs],
+                                  np.asarray(sigs, np.uint32), range(len(docs)))
                 labels = {d.doc_id: index.members[d.doc_id].cluster for d in docs}
             else:
                 labels = clusters_datasketch_lsh(docs, sigs, threshold)

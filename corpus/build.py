@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from cleaners import CLEANER_VERSION
 from cleaners.document import Document
 from cleaners.readers import InputPath, expand_inputs, input_size, input_stat, is_remote
-from corpus.neardup import NearDupIndex, signatures
+from corpus.neardup import NUM_PERM, NearDupIndex, signatures
 from corpus.outlets import SourceAssigner
 from corpus.progress import Progress
 from corpus.provenance import record_path, record_paths, resolve_path
@@ -152,14 +152,15 @@ def near_dup_index(store: CorpusStore, config: ScopeConfig) -> NearDupIndex:
     return index
 
 
-def recluster(index: NearDupIndex, write: list[tuple[str, np.ndarray, bool, str]], existing: pa.Table,
+def recluster(index: NearDupIndex, write: list[tuple[str, bool, str]], sigs: np.ndarray, existing: pa.Table,
               store: CorpusStore, touched: set[str] = frozenset()) -> tuple[pa.Table, int]:
-    """Place the documents being written ((doc_id, signature, credited, published_at)) in clusters;
+    """Place the documents being written ((doc_id, credited, published_at), their signatures the
+    rows of `sigs`) in clusters;
     return the rows already in the table whose cluster or canonical flag that changes (rewritten
     in the same commit), and their number. `touched`: clusters already changed (by documents
     removed). Only those rows are read from the table."""
-    touched = set(touched) | index.add_signed(write)
-    writing = {d for d, _, _, _ in write}
+    touched = set(touched) | index.add_signed(write, sigs)
+    writing = {d for d, _, _ in write}
     now = {d: (c, k) for d, c, k in zip(existing.column("doc_id").to_pylist(),
                                          existing.column("near_dup_cluster").to_pylist(),
                                          existing.column("is_canonical").to_pylist(), strict=True)}
@@ -370,7 +371,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     index = near_dup_index(store, config)
     gone = index.remove(deletes)
     writing = {r.key for r in write}
-    moved, counts["reclustered"] = recluster(index, _signed(stage, shards, write), existing, store, gone)
+    moved, counts["reclustered"] = recluster(index, *_signed(stage, shards, write), existing, store, gone)
     del existing, write
     reasons = Counter(dict(sorted(reasons.items())))
     metadata: dict[str, Any] = {
@@ -443,16 +444,19 @@ def _latest_rejected(stage: ShardStage, shards: list[StagedShard], wanted: set[s
 
 
 def _signed(stage: ShardStage, shards: list[StagedShard],
-            write: list[Row]) -> list[tuple[str, np.ndarray, bool, str]]:
-    """The near-duplicate signatures of the documents to write, their texts read one batch at a time."""
+            write: list[Row]) -> tuple[list[tuple[str, bool, str]], np.ndarray]:
+    """The documents to write as (doc_id, credited, published_at), and their near-duplicate
+    signatures in one array (a row each), the texts read one batch at a time."""
     wanted = {r.key: r for r in write}
-    out = []
+    docs: list[tuple[str, bool, str]] = []
+    sigs = np.empty((len(write), NUM_PERM), np.uint32)
     for s, first, batch in _staged(stage, shards, ["text"]):
         texts = batch.column("text").to_pylist()
         rows = [(row, texts[i] or "") for i in range(len(texts)) if (row := wanted.get((s, first + i))) is not None]
-        sigs = signatures([text for _, text in rows]) if rows else []
-        out.extend((row.doc_id, sig, row.credited, row.published_at) for (row, _), sig in zip(rows, sigs, strict=True))
-    return out
+        if rows:
+            sigs[len(docs):len(docs) + len(rows)] = signatures([text for _, text in rows])
+            docs.extend((row.doc_id, row.credited, row.published_at) for row, _ in rows)
+    return docs, sigs[:len(docs)]
 
 
 def _upsert_batches(stage: ShardStage, shards: list[StagedShard], writing: set[tuple[int, int]],

@@ -60,6 +60,7 @@ MAX_SEGMENTS = 16
 BUCKET_CAP = 32
 PENDING_PAIRS = 1 << 16
 LEVEL_RATIO = 4
+KEY_BATCH = 4096  # documents whose band keys are computed at once when placing a batch
 # Signatures are comparable only with the same shingling and sketch: a manifest of another makes a rebuild.
 ALGORITHM = (f"rensa-{importlib.metadata.version('rensa')}-r{RMinHash.ALGORITHM_VERSION}-seed{SEED}-perm{NUM_PERM}"
              f"-w{SHINGLE_WORDS}-c{SHINGLE_CHARS}-unicode{unicodedata.unidata_version}-2")
@@ -434,12 +435,16 @@ class NearDupIndex:
     def signature_of(self, doc_id: str) -> np.ndarray:
         return self._sigs[self._row[doc_id]]
 
+    def _reserve(self, n: int) -> None:
+        """Room for `n` more rows (exactly, when the array must grow)."""
+        if (cap := len(self._ids) + n) > len(self._sigs):
+            self._sigs = np.resize(self._sigs, (cap, NUM_PERM))
+            self._alive = np.concatenate([self._alive, np.zeros(cap - len(self._alive), bool)])
+
     def _new_row(self, doc_id: str, sig: np.ndarray) -> int:
         row = len(self._ids)
         if row == len(self._sigs):  # grow by half: amortised appends
-            cap = max(1024, row + row // 2)
-            self._sigs = np.resize(self._sigs, (cap, NUM_PERM))
-            self._alive = np.concatenate([self._alive, np.zeros(cap - len(self._alive), bool)])
+            self._reserve(max(1024, row // 2))
         self._sigs[row] = sig
         self._alive[row] = True
         self._ids.append(doc_id)
@@ -544,35 +549,46 @@ class NearDupIndex:
         similar indexed document, or to a new cluster; a doc_id already indexed (a changed
         document) is re-placed. Returns the clusters whose membership changed."""
         batch = sorted(docs, key=lambda d: (d[2], d[3] or "9999", d[0]))
-        sigs = signatures([d[1] for d in batch])
-        return self._add_signed([(d[0], sig, d[2], d[3]) for d, sig in zip(batch, sigs, strict=True)])
+        return self._add_signed([(d[0], d[2], d[3]) for d in batch], signatures([d[1] for d in batch]),
+                                range(len(batch)))
 
-    def add_signed(self, docs: Iterable[tuple[str, np.ndarray, bool, str]]) -> set[str]:
-        """`add` with each text's signature already computed (`signatures`): a build computes them
-        one batch of texts at a time, then places all its documents in one order (that of `add`)."""
-        return self._add_signed(sorted(docs, key=lambda d: (d[2], d[3] or "9999", d[0])))
+    def add_signed(self, docs: Sequence[tuple[str, bool, str]], sigs: np.ndarray) -> set[str]:
+        """`add` of (doc_id, credited, published_at) documents whose signatures are computed
+        already (row i of `sigs`, from `signatures`, is docs[i]'s): a build signs its texts one
+        batch at a time into one array, then places all its documents in one order (that of `add`)."""
+        order = sorted(range(len(docs)), key=lambda i: (docs[i][1], docs[i][2] or "9999", docs[i][0]))
+        return self._add_signed(docs, sigs, order)
 
-    def _add_signed(self, batch: list[tuple[str, np.ndarray, bool, str]]) -> set[str]:
+    def _add_signed(self, docs: Sequence[tuple[str, bool, str]], sigs: np.ndarray, order: Sequence[int]) -> set[str]:
         touched: set[str] = set()
-        keys = _band_keys(np.stack([b[1] for b in batch]), self.bands, self.rows) if batch else []
-        for (doc_id, sig, credited, published_at), key in zip(batch, keys, strict=True):
-            if (old := self._remove(doc_id)) is not None:
-                touched.add(old)
-            rows, counts = self._bucket_rows(key)  # a row met in several buckets is compared again
-            best = None
-            if len(rows):  # the most similar; of equals, the smallest doc_id
-                similar = np.count_nonzero(self._sigs[rows] == sig, axis=1)
-                top = similar.max()
-                if top / NUM_PERM >= self.threshold:
-                    best = min(self._ids[r] for r in rows[similar == top].tolist())
-            if best is not None:
-                cluster = self.members[best].cluster
-            else:  # a new cluster is named after its first member (unless a cluster has that name)
-                cluster = doc_id if doc_id not in self.clusters else f"{doc_id}~{len(self.members)}"
-            self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""), counts)
-            self._upserted.add(doc_id)
-            touched.add(cluster)
+        self._reserve(len(order))
+        for lo in range(0, len(order), KEY_BATCH):  # band keys a slice at a time: bounded memory
+            part = np.asarray(order[lo:lo + KEY_BATCH], np.int64)
+            for i, key in zip(part.tolist(), _band_keys(sigs[part], self.bands, self.rows), strict=True):
+                doc_id, credited, published_at = docs[i]
+                touched |= self._add_one(doc_id, sigs[i], key, credited, published_at)
         return {c for c in touched if c in self.clusters}
+
+    def _add_one(self, doc_id: str, sig: np.ndarray, key: np.ndarray, credited: bool, published_at: str) -> set[str]:
+        """Place one document; returns the clusters it left and joined."""
+        touched = set()
+        if (old := self._remove(doc_id)) is not None:
+            touched.add(old)
+        rows, counts = self._bucket_rows(key)  # a row met in several buckets is compared again
+        best = None
+        if len(rows):  # the most similar; of equals, the smallest doc_id
+            similar = np.count_nonzero(self._sigs[rows] == sig, axis=1)
+            top = similar.max()
+            if top / NUM_PERM >= self.threshold:
+                best = min(self._ids[r] for r in rows[similar == top].tolist())
+        if best is not None:
+            cluster = self.members[best].cluster
+        else:  # a new cluster is named after its first member (unless a cluster has that name)
+            cluster = doc_id if doc_id not in self.clusters else f"{doc_id}~{len(self.members)}"
+        self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""), counts)
+        self._upserted.add(doc_id)
+        touched.add(cluster)
+        return touched
 
     def assignment(self, doc_id: str) -> tuple[str | None, bool]:
         """(near_dup_cluster, is_canonical) of an indexed document."""
