@@ -24,6 +24,7 @@ column, so a rebuild changes no document's cluster.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import importlib.metadata
 import json
@@ -32,6 +33,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -79,6 +81,21 @@ class Member:
 
     def rank(self, doc_id: str) -> tuple[bool, str, str]:
         return self.credited, self.published_at or "9999", doc_id
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while documents are placed: placing makes many small
+    containers (a cluster's set, a bucket's list) and no reference cycles, and each collection of
+    the oldest generation walks all of them (a quarter of the time placing 100k build documents:
+    14.7 s -> 11.3 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class UnusableIndex(Exception):
@@ -562,11 +579,12 @@ class NearDupIndex:
     def _add_signed(self, docs: Sequence[tuple[str, bool, str]], sigs: np.ndarray, order: Sequence[int]) -> set[str]:
         touched: set[str] = set()
         self._reserve(len(order))
-        for lo in range(0, len(order), KEY_BATCH):  # band keys a slice at a time: bounded memory
-            part = np.asarray(order[lo:lo + KEY_BATCH], np.int64)
-            for i, key in zip(part.tolist(), _band_keys(sigs[part], self.bands, self.rows), strict=True):
-                doc_id, credited, published_at = docs[i]
-                touched |= self._add_one(doc_id, sigs[i], key, credited, published_at)
+        with _gc_paused():
+            for lo in range(0, len(order), KEY_BATCH):  # band keys a slice at a time: bounded memory
+                part = np.asarray(order[lo:lo + KEY_BATCH], np.int64)
+                for i, key in zip(part.tolist(), _band_keys(sigs[part], self.bands, self.rows), strict=True):
+                    doc_id, credited, published_at = docs[i]
+                    touched |= self._add_one(doc_id, sigs[i], key, credited, published_at)
         return {c for c in touched if c in self.clusters}
 
     def _add_one(self, doc_id: str, sig: np.ndarray, key: np.ndarray, credited: bool, published_at: str) -> set[str]:
