@@ -584,12 +584,12 @@ class NearDupIndex:
                 part = np.asarray(order[lo:lo + KEY_BATCH], np.int64)
                 for i, key in zip(part.tolist(), _band_keys(sigs[part], self.bands, self.rows), strict=True):
                     doc_id, credited, published_at = docs[i]
-                    touched |= self._add_one(doc_id, sigs[i], key, credited, published_at)
+                    self._add_one(doc_id, sigs[i], key, credited, published_at, touched)
         return {c for c in touched if c in self.clusters}
 
-    def _add_one(self, doc_id: str, sig: np.ndarray, key: np.ndarray, credited: bool, published_at: str) -> set[str]:
-        """Place one document; returns the clusters it left and joined."""
-        touched = set()
+    def _add_one(self, doc_id: str, sig: np.ndarray, key: np.ndarray, credited: bool, published_at: str,
+                 touched: set[str]) -> None:
+        """Place one document; the clusters it left and joined go to `touched`."""
         if (old := self._remove(doc_id)) is not None:
             touched.add(old)
         rows, counts = self._bucket_rows(key)  # a row met in several buckets is compared again
@@ -606,7 +606,6 @@ class NearDupIndex:
         self._place(doc_id, sig, key, Member(cluster, credited, published_at or ""), counts)
         self._upserted.add(doc_id)
         touched.add(cluster)
-        return touched
 
     def assignment(self, doc_id: str) -> tuple[str | None, bool]:
         """(near_dup_cluster, is_canonical) of an indexed document."""
