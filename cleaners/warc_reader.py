@@ -127,10 +127,15 @@ def payload_stream(record: WarcRecord, http_fields: dict[str, str] | None = None
     decodes it. Only bodies stored encoded (our crawler stores them as received) pass through
     Python; Common Crawl stores payloads decoded. `http_fields`: the HTTP head's `header_fields`,
     when the caller has them."""
+    return _decoder(record, http_fields) or record.reader
+
+
+def _decoder(record: WarcRecord, http_fields: dict[str, str] | None) -> BinaryIO | None:
+    """The stream that undoes the payload's encodings (`payload_stream`), None when it is stored as sent."""
     if http_fields is None:
         http = http_head(record)
         if http is None:
-            return record.reader
+            return None
         http_fields = header_fields(http)
     encoding = (http_fields.get("content-encoding") or "").strip().lower() or None
     chunked = (http_fields.get("transfer-encoding") or "").strip().lower() == "chunked"
@@ -142,7 +147,7 @@ def payload_stream(record: WarcRecord, http_fields: dict[str, str] | None = None
         return BrotliReader(record.reader)
     if encoding:
         return BufferedReader(record.reader, decomp_type=encoding)
-    return record.reader
+    return None
 
 
 _WHOLE, _PASS_OVER = "whole", "pass over"  # WarcScanner record states (else: why the record is torn)
@@ -164,7 +169,10 @@ class WarcScanner:
 
     `torn_at`: where damage that runs to the end of the file begins, None when the file ends with a
     whole record, or with one passed over (which may well be whole): the only place a killed
-    writer's file may be cut."""
+    writer's file may be cut.
+
+    The record yielded is one object that fastwarc fills anew for each record (`inplace`): use it
+    before taking the next."""
 
     def __init__(self, fh: BinaryIO, size: int, path: InputPath, stats: ReadStats, cap: int):
         self.fh, self.size, self.path, self.stats, self.cap = fh, size, path, stats, cap
@@ -222,9 +230,11 @@ class WarcScanner:
             at = pos
             self._end = None
             try:
-                for record in self._records(pos):
+                records = self._records(pos)
+                gzip = self._gzip
+                for record in records:
                     at = record.stream_pos
-                    member = self._gzip.frame_start_position() if self._gzip is not None else at
+                    member = gzip.frame_start_position() if gzip is not None else at
                     if member != at:  # fastwarc gives the records inside such a member its end as offset
                         at = pos if member is None else member
                         failure = ("its gzip member goes on past the record: not one record per member "
@@ -232,12 +242,11 @@ class WarcScanner:
                         break
                     self._record, self._offset, self._state = record, at, None
                     yield at, record
-                    self.finish()
-                    if self._state == _PASS_OVER:
-                        resume = at + 1
-                        break
-                    if self._state != _WHOLE:
-                        failure = self._state
+                    if not self.finish():
+                        if self._state == _PASS_OVER:
+                            resume = at + 1
+                        else:
+                            failure = self._state
                         break
                     damaged = None
                 else:
@@ -265,7 +274,7 @@ class WarcScanner:
         self.fh.seek(pos)
         self._gzip = GzipReader(self.fh) if self.gz else None
         return ArchiveIterator(self._gzip if self._gzip is not None else self.fh, parse_http=False,
-                               stream_detect=False)
+                               stream_detect=False, inplace=True)
 
     def _segment_end(self, pos: int) -> int:
         """Where the last whole record read since `pos` ends (`pos` if none was): there the
@@ -327,6 +336,23 @@ class _WarcInfos:
         return self.last
 
 
+_TYPE_SKIPS: dict[str, str] = {}  # the counter of each record type passed over (per record: one lookup)
+
+
+def _read_payload(record: WarcRecord, http_fields: dict[str, str] | None, cap: int) -> bytes | None:
+    """The payload, decoded (`payload_stream`), if it holds at most `cap` bytes, else None. A payload
+    stored as sent is read in one call: its length is the record's Content-Length (less the HTTP
+    head), so one over the cap is not read at all, and a torn one reads short (the scanner tells)."""
+    decoder = _decoder(record, http_fields)
+    if decoder is not None:
+        return read_capped(decoder, cap)
+    reader = record.reader
+    remaining = record.content_length - reader.tell()
+    if remaining > cap:
+        return None
+    return reader.read(remaining) if remaining > 0 else b""
+
+
 def _warc_item(record: WarcRecord, path: InputPath, offset: int, stats: ReadStats, infos: _WarcInfos,
                scanner: WarcScanner) -> RawItem | None:
     headers = record.headers
@@ -339,7 +365,12 @@ def _warc_item(record: WarcRecord, path: InputPath, offset: int, stats: ReadStat
     if rec_type == "warcinfo":
         infos.read(record)
     if rec_type not in ("response", "resource"):
-        stats.skip(f"warc_{label(rec_type)}")
+        skip = _TYPE_SKIPS.get(rec_type)
+        if skip is None:
+            skip = f"skipped:warc_{label(rec_type)}"
+            if len(_TYPE_SKIPS) < 64:  # the standard's eight types, and a few odd ones
+                _TYPE_SKIPS[rec_type] = skip
+        stats.counts[skip] += 1
         return None
     http = http_head(record)
     http_fields = None
@@ -360,7 +391,7 @@ def _warc_item(record: WarcRecord, path: InputPath, offset: int, stats: ReadStat
         stats.skip(f"non_html:{label(mime)}")
         return None
     try:
-        content = read_capped(payload_stream(record, http_fields), scanner.cap)
+        content = _read_payload(record, http_fields, scanner.cap)
     except Exception as exc:
         if scanner.finish():  # else the record is torn, and the scanner reports that
             stats.bad(path, offset, f"unreadable payload: {brief(exc)}")
