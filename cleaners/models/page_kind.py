@@ -77,15 +77,21 @@ CONTAINER_TOKENS = ("article", "entry", "post", "story", "content", "body", "tex
                     "elementor", "service", "hero", "feature", "tab", "accordion", "faq", "sidebar", "widget")
 _PROSE_WORDS = 25  # words of a <p> that is running text
 _SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
-_PRICE = re.compile(r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)")
+# The three patterns below run over a whole page's text. Each begins with one character class, so
+# `re` skips ahead to where a match can start; a leading `\b` before a digit is written as a
+# lookbehind after it. They find what these plain forms find (tests/cleaners/test_page_kind.py):
+#   price: [$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)
+#   date:  \b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|\b\d{1,2}:\d\d\b
+#   year:  \b(?:19[5-9]\d|20[0-4]\d)\b
+_PRICE = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم))")
 _PAGE_TEXT_CHARS = 200_000  # of the page's text, for the price and date counts
 _DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
 _LONG_NUMBER = re.compile(r"\d{4,}")
 _SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
-_DATE_TEXT = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|"
-                        r"\b\d{1,2}:\d\d\b")
+_DATE_TEXT = re.compile(r"\d(?<!\w\d)(?:\d?[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?<=1)9\d\d[/.-]\d{1,2}[/.-]\d{1,2}"
+                        r"|(?<=2)0\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|\d(?<!\w\d)\d?:\d\d\b")
 _TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_YEAR = re.compile(r"[12](?<!\w[12])(?:(?<=1)9[5-9]\d|(?<=2)0[0-4]\d)\b")
 _BLOCKS = ("div", "li", "article", "section", "tr", "p")
 N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
 N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
@@ -267,7 +273,7 @@ def url_features(url: str | None) -> list[float]:
     stem = last.rsplit(".", 1)[0] if "." in last else last
     tokens = {t.lower() for t in _SEGMENT.split(path) if t}
     out = [float(bool(url)), float(len(segments)), _log(len(stem)), float(stem.count("-") + stem.count("_")),
-           _log(sum(ch.isdigit() for ch in path)), float(bool(_DATE_PATH.search(path))),
+           _log(sum(map(str.isdigit, path))), float(bool(_DATE_PATH.search(path))),
            float(bool(_LONG_NUMBER.search(path))), float(bool(parts.query)), float(path.endswith("/")),
            float(not segments)]
     return out + [float(t in tokens) for t in URL_TOKENS]
@@ -284,7 +290,7 @@ def text_features(text: str, title: str | None, published_at: str | None, author
     n = max(len(lines), 1)
     headings = sum(1 for line, w in zip(lines, words, strict=True) if w <= 10 and not _SENT_END.search(line))
     questions = sum(1 for line in lines if line.rstrip().endswith(("?", "؟")))
-    digits = sum(ch.isdigit() for ch in text) / max(len(text), 1)
+    digits = sum(map(str.isdigit, text)) / max(len(text), 1)
     first = sum(words[:3])
     return [_log(total), _log(len(lines)), _log(max(words, default=0)), sentences / n,
             sum(w >= _PROSE_WORDS for w in words) / n, _log(sum(w < 6 for w in words)),

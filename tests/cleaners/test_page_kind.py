@@ -259,3 +259,38 @@ def test_model_loads_from_a_zipped_package(tmp_path: Path) -> None:
                           text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == NOT_ARTICLE
+
+
+# The page-kind patterns as first written (cleaners/models/page_kind.py has them in a faster form).
+PLAIN_PATTERNS = {
+    "_PRICE": r"[$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)",
+    "_DATE_TEXT": r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|"
+                  r"\b\d{1,2}:\d\d\b",
+    "_YEAR": r"\b(?:19[5-9]\d|20[0-4]\d)\b",
+}
+PATTERN_TEXTS = ["Le 12/05/2019 à 14:30, 1 200 DH", "a2019 2019b 1949 1950 2049 2050 ٢٠١٩ 2019-05-12 19:05:2",
+                 "$ 5, 5€ 5 MAD 5MADx 5 Dhs 5 Dh 10 درهم 3USD", "x12.5.2019 12.5.19 1.1.1 9:99:99 2020/1/2/3"]
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_PATTERNS))
+def test_fast_patterns_find_what_the_plain_ones_find(name):
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cleaners.models import page_kind
+
+    plain, fast = re.compile(PLAIN_PATTERNS[name]), getattr(page_kind, name)
+    for text in PATTERN_TEXTS:
+        assert fast.findall(text) == plain.findall(text), text
+    assert plain.findall(" ".join(PATTERN_TEXTS))  # the examples hold matches
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.lists(st.sampled_from(["19", "20", "0", "1", "4", "5", "9", "12", "/", ".", "-", ":", " ", "x", "$",
+                                      "€", "DH", "Dh", "s", "MAD", "EUR", "USD", "درهم", "٢", "_"]),
+                    max_size=16).map("".join))
+    def same(text):
+        assert fast.findall(text) == plain.findall(text)
+
+    same()
