@@ -27,6 +27,7 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+from corpus.datafiles import append
 from corpus.schema import SCHEMA, conform
 from crawler.lock import DirectoryLocked, dir_lock
 
@@ -38,8 +39,8 @@ RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 BUILD_LOCK = "_build.lock"  # inside the table directory; a leading underscore keeps vacuum off it
 REJECTED_DIR = "_rejected"  # a Delta table of its own; a leading underscore keeps vacuum off it
 # Released versions must stay readable: keep the log long (data files are kept by `vacuum` below).
-# Data files of at most this size: delta-rs holds the file it is writing in memory, so a build's
-# streamed commit holds this much, not its whole output.
+# Data files of about this size (corpus/datafiles.py writes them a row group at a time; a merge's,
+# delta-rs holds in memory while it writes them).
 FILE_BYTES = 16 << 20
 TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 36500 days"}
 
@@ -222,7 +223,11 @@ class CorpusStore:
 
     def commit_rejected(self, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Append rows (a table, or a stream of batches) to the rejected table, in one commit."""
-        if isinstance(rows, pa.RecordBatchReader) or rows.num_rows:
+        if isinstance(rows, pa.Table):
+            if not rows.num_rows:
+                return
+            rows = rows.to_reader()
+        if not append(self.rejected_path, rows, CommitProperties(), None, FILE_BYTES):
             write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge",
                             target_file_size=FILE_BYTES)
 
@@ -262,13 +267,10 @@ class CorpusStore:
         if isinstance(upserts, pa.Table):
             append_only = append_only or upserts.num_rows == 0
             upserts = upserts.cast(SCHEMA).to_reader()
-        if not self.exists():
-            self.path.mkdir(parents=True, exist_ok=True)
-            write_deltalake(str(self.path), upserts, mode="append", commit_properties=props,
-                            configuration=TABLE_PROPERTIES, target_file_size=FILE_BYTES)
-        elif append_only and not deletes:
-            write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props,
-                            target_file_size=FILE_BYTES)
+        if not self.exists() or (append_only and not deletes):
+            if not append(self.path, upserts, props, TABLE_PROPERTIES, FILE_BYTES):
+                write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props,
+                                target_file_size=FILE_BYTES)
         else:
             # Rows to delete travel in the same merge, marked by a record_hash no real row has.
             doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
