@@ -25,7 +25,7 @@ import pyarrow.fs as pafs
 # user wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable
 
 from corpus.datafiles import append
 from corpus.schema import SCHEMA, conform
@@ -227,9 +227,7 @@ class CorpusStore:
             if not rows.num_rows:
                 return
             rows = rows.to_reader()
-        if not append(self.rejected_path, rows, CommitProperties(), None, FILE_BYTES):
-            write_deltalake(str(self.rejected_path), rows, mode="append", schema_mode="merge",
-                            target_file_size=FILE_BYTES)
+        append(self.rejected_path, rows, CommitProperties(), None, FILE_BYTES)
 
     def rejected(self) -> pa.Table:
         """Rejected documents of the builds that committed a version (a build killed between its
@@ -255,10 +253,11 @@ class CorpusStore:
     def commit(self, upserts: pa.Table | pa.RecordBatchReader, metadata: dict[str, Any],
                deletes: Sequence[str] = (), append_only: bool = False) -> int:
         """Insert new doc_ids, replace changed ones and delete `deletes` in one commit; return the
-        new version. `upserts` may be a stream of batches (a build's): delta-rs writes them to data
-        files as they come and commits once at the end, so a build killed before that leaves only
-        unreferenced files (vacuum deletes them). `append_only`: the caller knows that no row of
-        `upserts` has a doc_id in the table, so no merge (which reads the table) is needed.
+        new version. `upserts` may be a stream of batches (a build's): they go to data files as
+        they come (corpus/datafiles.py; a merge's, through delta-rs) and one commit ends it, so a
+        build killed before that leaves only unreferenced files (vacuum deletes them).
+        `append_only`: the caller knows that no row of `upserts` has a doc_id in the table, so no
+        merge (which reads the table) is needed.
 
         A build with nothing to change still commits (an empty append) so that every build is
         a version with its inputs and counts on record.
@@ -268,9 +267,7 @@ class CorpusStore:
             append_only = append_only or upserts.num_rows == 0
             upserts = upserts.cast(SCHEMA).to_reader()
         if not self.exists() or (append_only and not deletes):
-            if not append(self.path, upserts, props, TABLE_PROPERTIES, FILE_BYTES):
-                write_deltalake(str(self.path), upserts, mode="append", schema_mode="merge", commit_properties=props,
-                                target_file_size=FILE_BYTES)
+            append(self.path, upserts, props, TABLE_PROPERTIES, FILE_BYTES)
         else:
             # Rows to delete travel in the same merge, marked by a record_hash no real row has.
             doomed = pa.table({"doc_id": pa.array(list(deletes), pa.string()),
