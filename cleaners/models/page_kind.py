@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +94,8 @@ _DATE_TEXT = re.compile(r"\d(?<!\w\d)(?:\d?[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?<=1
 _TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
 _YEAR = re.compile(r"[12](?<!\w[12])(?:(?<=1)9[5-9]\d|(?<=2)0[0-4]\d)\b")
 _BLOCKS = ("div", "li", "article", "section", "tr", "p")
+_SKIPPED = frozenset(("script", "style", "noscript", "template", "svg"))
+_LINK_HEADINGS = frozenset(("h2", "h3", "h4"))
 N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
 N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
 N_URL = 10 + len(URL_TOKENS)
@@ -112,6 +115,33 @@ def _attrs(el: etree._Element) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
 
 
+def _holding_links(root: etree._Element) -> set[etree._Element]:
+    """The elements with a link below them (`el.find(".//a") is not None`), in one walk up from
+    each link that stops where an earlier walk went."""
+    linked: set[etree._Element] = set()
+    for a in root.iter("a"):
+        node = a.getparent()
+        while node is not None and node not in linked:
+            linked.add(node)
+            node = node.getparent()
+    return linked
+
+
+def _token_counts(names: list[str]) -> list[int]:
+    """How often each of CLASS_TOKENS occurs in the class and id values `names`, as in one string of
+    them all: a page repeats its values, so each distinct value is searched once, and the values
+    seen equally often are searched as one string, its counts multiplied."""
+    by_times: dict[int, list[str]] = {}
+    for name, times in Counter(names).items():
+        by_times.setdefault(times, []).append(name)
+    counts = [0] * len(CLASS_TOKENS)
+    for times, group in by_times.items():
+        joined = "\n".join(group).lower()
+        for i, token in enumerate(CLASS_TOKENS):
+            counts[i] += times * joined.count(token)
+    return counts
+
+
 def dom_features(tree: etree._Element) -> list[float]:
     """The structure of the page as parsed, before any pruning (so the page's own navigation and
     repeated teasers are still there): one pass over the elements."""
@@ -128,6 +158,7 @@ def dom_features(tree: etree._Element) -> list[float]:
     n = 0
     body = tree.find(".//body")
     root = body if body is not None else tree
+    linked = _holding_links(root)
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
@@ -135,20 +166,24 @@ def dom_features(tree: etree._Element) -> list[float]:
         n += 1
         if tag in counts:
             counts[tag] += 1
-        if tag in ("script", "style", "noscript", "template", "svg"):
+        if tag in _SKIPPED:
             continue
         text = el.text
         if text and not text.isspace():
             chars = len(text.strip())
             total_chars += chars
-            if tag == "a" or el.getparent() is not None and el.getparent().tag == "a":
+            if tag == "a":
                 link_chars += chars
+            else:
+                parent = el.getparent()
+                if parent is not None and parent.tag == "a":
+                    link_chars += chars
         tail = el.tail
         if tail and not tail.isspace():
             total_chars += len(tail.strip())
-        attrs = _attrs(el)
-        if len(attrs) > 1:
-            names.append(attrs)
+        cls, ident = el.get("class"), el.get("id")
+        if cls or ident:
+            names.append(f"{cls or ''} {ident or ''}")
         if tag == "p":
             ptext = " ".join(el.itertext())
             words = _words(ptext)
@@ -159,12 +194,12 @@ def dom_features(tree: etree._Element) -> list[float]:
                 prose_words += words
                 if _SENT_END.search(ptext):
                     sentence_ps += 1
-        elif tag in ("h2", "h3", "h4") and el.find(".//a") is not None:
+        elif tag in _LINK_HEADINGS and el in linked:
             heading_links += 1
         if len(el) >= 3:
             groups: dict[tuple[str, str], int] = {}
             for child in el:
-                if isinstance(child.tag, str) and child.tag in _BLOCKS and child.find(".//a") is not None:
+                if child in linked and child.tag in _BLOCKS:
                     key = (child.tag, child.get("class") or "")
                     groups[key] = groups.get(key, 0) + 1
             if groups:
@@ -198,8 +233,7 @@ def dom_features(tree: etree._Element) -> list[float]:
     c = counts
     inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
     page_text = " ".join(root.itertext())[:_PAGE_TEXT_CHARS]
-    joined = "\n".join(names)
-    classes = [joined.count(token) for token in CLASS_TOKENS]
+    classes = _token_counts(names)
     prices = len(_PRICE.findall(page_text))
     headings = c["h2"] + c["h3"] + c["h4"]
     out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),

@@ -294,3 +294,21 @@ def test_fast_patterns_find_what_the_plain_ones_find(name):
         assert fast.findall(text) == plain.findall(text)
 
     same()
+
+
+def test_link_and_class_counts_match_their_plain_forms():
+    """dom_features finds the elements holding a link in one walk up from each link, and counts
+    class tokens once per distinct value: the same as asking each element and the joined string."""
+    from cleaners.extract import parse_html
+    from cleaners.models.page_kind import CLASS_TOKENS, _holding_links, _token_counts
+
+    _, html = listing_page()
+    tree = parse_html(html.replace("<div class='td-excerpt'>", "<div class='td-excerpt' id='Post-Card'>"))
+    linked = _holding_links(tree)
+    elements = [el for el in tree.iter() if isinstance(el.tag, str)]
+    assert [el in linked for el in elements] == [el.find(".//a") is not None for el in elements]
+    assert 0 < sum(el in linked for el in elements) < len(elements)
+    names = [f"{el.get('class') or ''} {el.get('id') or ''}" for el in elements if el.get("class") or el.get("id")]
+    plain = "\n".join(names).lower()
+    assert _token_counts(names) == [plain.count(token) for token in CLASS_TOKENS]
+    assert max(_token_counts(names)) >= 10 and _token_counts(names)[CLASS_TOKENS.index("card")] == len(TEASERS)
