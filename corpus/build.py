@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -59,6 +60,9 @@ class BuildReport:
     problems: list[str] = field(default_factory=list)
     rejected: dict[str, int] = field(default_factory=dict)
     failed_shards: list[str] = field(default_factory=list)
+    # Wall seconds of the build's two stages: reading and cleaning its dumps into staged shards
+    # (reused shards take no cleaning), then deciding, indexing and committing the version.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 class Row(NamedTuple):
@@ -281,6 +285,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
     progress.total_files = len(files)
     progress.total_bytes = sum(input_size(f) for f in files) or None
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    clock = time.perf_counter()
     build_id = uuid.uuid4().hex[:12]
     input_meta: list[dict[str, Any]] = []
     read: Counter[str] = Counter()
@@ -323,6 +328,7 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         read["shards_reused" if result.reused else "shards_cleaned"] += 1
         record_problems.extend(result.problems)
         shards.append(result)
+    cleaning_s = time.perf_counter() - clock
     for path in skipped:
         read["skipped:open_warc"] += 1
         log.info("build: %s is still being written (.open): skipped, a later build takes it once closed", path)
@@ -404,7 +410,8 @@ def _build(files: list[InputPath], store: CorpusStore, config: ScopeConfig, prob
         log.warning("build: version %s is committed, but its near-duplicate index was not saved (%s: %s); "
                     "the next build rebuilds it from the table", version, type(exc).__name__, exc)
     stage.clear()
-    return BuildReport(version, counts, dropped, dict(read), problems, dict(reasons), failed)
+    seconds = {"cleaning": round(cleaning_s, 1), "after_cleaning": round(time.perf_counter() - clock - cleaning_s, 1)}
+    return BuildReport(version, counts, dropped, dict(read), problems, dict(reasons), failed, seconds)
 
 
 def _staged(stage: ShardStage, shards: list[StagedShard], columns: list[str] | None = None,

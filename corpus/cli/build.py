@@ -38,6 +38,9 @@ def print_build(report, corpus_dir: Path) -> None:  # report: BuildReport
     click.echo(f"version {report.version} of {corpus_dir}: {c['added']} added, {c['changed']} changed, "
                f"{c['removed']} removed, {c['unchanged']} unchanged, {c.get('reclustered', 0)} reclustered, "
                f"{c['documents']} documents")
+    if report.seconds:
+        click.echo(f"  took: cleaning {report.seconds['cleaning']:.1f} s, "
+                   f"after cleaning {report.seconds['after_cleaning']:.1f} s", err=True)
     print_stats({**report.read, **{f"dropped:{k}": v for k, v in report.dropped.items()},
                   **{f"rejected:{k}": v for k, v in report.rejected.items()}}, report.problems)
     if report.failed_shards:

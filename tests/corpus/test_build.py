@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -176,6 +177,9 @@ def test_build_killed_at_any_moment_never_corrupts(tmp_path: Path) -> None:
     out = cli("build", tmp_path / "big", "--corpus", corpus)
     assert "documents" in out.stdout
     assert CorpusStore(corpus).read().num_rows == 62
+    # the build's two stages, timed (benchmarks/archive_scan.py reads this line)
+    took = re.search(r"^  took: cleaning ([\d.]+) s, after cleaning ([\d.]+) s$", out.stderr, re.M)
+    assert took and float(took.group(1)) > 0, out.stderr
 
 
 def test_unknown_version_is_a_clear_error(tmp_path: Path) -> None:
