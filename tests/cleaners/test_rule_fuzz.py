@@ -28,6 +28,11 @@ PATTERN_TRIGGERS: dict[str, list[str]] = {
                       "nous utilisons des cookies"],
     "chrome.subscribed": ["you're now subscribed", "thanks for subscribing", "merci pour votre inscription",
                           "شكرا لاشتراكك"],
+    "chrome.byline": ["Written by", "Reviewed by", "Rédigé par", "Écrit par", "بقلم"],
+    "chrome.newsletter": ["Join our newsletter", "Subscribe to us", "Abonnez-vous à notre newsletter",
+                          "اشترك في نشرتنا"],
+    "chrome.affiliate": ["Disclosure:", "As an Amazon Associate I earn from qualifying purchases",
+                         "This post contains affiliate links", "Cet article contient des liens affiliés"],
     "chrome.price_button": ["check price on", "see latest price", "voir le prix sur"],
     "chrome.dateline": ["Last updated on", "Published", "Mis à jour le", "تاريخ النشر:", "نشر في"],
     "chrome.read_time": ["5 min read", "Temps de lecture :", "5 دقائق للقراءة", "مدة القراءة"],
@@ -39,6 +44,7 @@ PATTERN_TRIGGERS: dict[str, list[str]] = {
     "labels.media_prefix": ["Vidéo", "Photos", "Podcast", "Audio"],
     "labels.ad_glued": ["وإضافة إعلان", "بالإضافة إعلان", "إضافة إعلانات", "الإضافة إعلان"],
     "related.read_also": ["Lire aussi", "À voir aussi", "Read also", "See also:", "اقرأ أيضا", "طالع أيضا"],
+    "related.next": ["Next article:", "You might also like:", "Article suivant :", "المقال التالي:"],
     "related.labeled": ["Related topics:", "Articles liés :", "مواضيع ذات صلة:"],
 }
 # Span rules: their trigger may open a sentence too ("Warning: residents were told ..."); a line

@@ -59,6 +59,12 @@ CASES: dict[str, tuple[str, str]] = {
     "chrome.widget": ("Loading...", "Loading of the seized goods onto trucks took several hours."),
     "chrome.toc": ("Table des matières", "La table des matières du rapport liste douze affaires de fraude."),
     "chrome.byline_label": ("Written by", "Written by hand, the letters were found in the suspect's car."),
+    "chrome.byline": ("Rédigé par Nadia El Amrani",
+                      "Rédigé par trois magistrats, le rapport détaille les méthodes du réseau démantelé."),
+    "chrome.newsletter": ("Join Our Weekly Security Newsletter",
+                          "Join the newsletter of the ministry, officials urged parents after the scam."),
+    "chrome.affiliate": ("As an Amazon Associate I earn from qualifying purchases.",
+                         "As an Amazon associate, the suspect earned commissions on fake purchases, police said."),
     "chrome.subscribed": ("Thanks for subscribing! Look out for your first newsletter in your inbox.",
                           "Thanks for subscribing to the idea, the minister told lawmakers who backed it."),
     "chrome.cta": ("En savoir plus", "Les enquêteurs veulent en savoir plus sur les complices du réseau."),
@@ -72,6 +78,8 @@ CASES: dict[str, tuple[str, str]] = {
                       "Image sources at the ministry said the photos were authentic."),
     "related.labeled": ("Related Topics: Fraud, Fes, Police",
                         "Related topics were discussed at the summit: fraud, smuggling and trafficking."),
+    "related.next": ("Article suivant : Saisie de 2 tonnes de chira au port de Tanger Med",
+                     "Article suivant : la police a publié la liste des objets saisis au port."),
     "related.read_also": ("Lire aussi : Démantèlement d'un réseau de trafic à Agadir",
                           "Lire aussi attentivement le rapport permet de comprendre l'ampleur du réseau."),
     "related.header": ("مقالات ذات صلة", "نشرت الصحيفة مقالات ذات صلة بالموضوع خلال الأسبوع الماضي."),
@@ -262,3 +270,41 @@ def test_chrome_near_misses_in_sentences(stripper: Stripper, line: str) -> None:
                 min_size=1, max_size=8))
 def test_folding_lines_together_folds_each_as_alone(lines: list[str]) -> None:
     assert fold_lines(lines) == [fold_line(line) for line in lines]
+
+
+# More lines each of these rules removes, in each of its languages, and lines it keeps.
+MORE_REMOVED = [
+    ("chrome.byline", "Written by Sara Haddad", BODY_EN), ("chrome.byline", "Reviewed by Dr. Omar Benali", BODY_EN),
+    ("chrome.byline", "Écrit par Karim B.", BODY_FR), ("chrome.byline", "بقلم: سعيد العلوي", BODY_AR),
+    ("chrome.newsletter", "Subscribe to us", BODY_EN), ("chrome.newsletter", "Join our mailing list!", BODY_EN),
+    ("chrome.newsletter", "Abonnez-vous à notre lettre d'information", BODY_FR),
+    ("chrome.newsletter", "اشترك في نشرتنا البريدية", BODY_AR),
+    ("chrome.affiliate", "Disclosure: This post contains affiliate links. We may earn a commission.", BODY_EN),
+    ("chrome.affiliate", "Products are chosen independently by our editors. Purchases made through our links may "
+                         "earn us a commission.", BODY_EN),
+    ("chrome.affiliate", "Cet article contient des liens affiliés.", BODY_FR),
+    ("related.next", "Next article: Police seize 300 kg of cocaine in Casablanca", BODY_EN),
+    ("related.next", "You might also like: How Interpol red notices work", BODY_EN),
+    ("related.next", "المقال التالي: توقيف مبحوث عنه بموجب نشرة حمراء", BODY_AR),
+]
+MORE_KEPT = [
+    ("Written by hand, the letters were found in the car.", BODY_EN), ("Written by hand.", BODY_EN),
+    ("Reviewed by a panel of judges, the case was sent back to the court of first instance.", BODY_EN),
+    ("Related: the officers said the suspects fled across the border.", BODY_EN),
+    ("Subscribers to the service were targeted by the scam, the police said.", BODY_EN),
+    ("Disclosure of the suspects' names was refused by the prosecutor", BODY_EN),
+    ("بقلم رصاص كتب المتهم رسالة طويلة إلى القاضي قبل جلسة المحاكمة.", BODY_AR),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "line", "body"), MORE_REMOVED)
+def test_more_lines_removed(stripper: Stripper, rule_id: str, line: str, body: str) -> None:
+    result = stripper.strip(repair(_doc(line, body)), title="An unrelated headline")
+    assert [r.rule for r in result.removed] == [rule_id], result.removed
+    assert body in result.text and line not in result.text
+
+
+@pytest.mark.parametrize(("line", "body"), MORE_KEPT)
+def test_more_near_misses_kept(stripper: Stripper, line: str, body: str) -> None:
+    result = stripper.strip(repair(_doc(line, body)), title="An unrelated headline")
+    assert line in result.text and result.removed == [], result.removed
