@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-CLEANER_VERSION = "0.5.0"
+CLEANER_VERSION = "0.6.0"
 
 # Query parameters that never change what a news page shows.
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)
