@@ -149,7 +149,8 @@ def kept_build(n: int, base: Path) -> dict:
     after = max(built["wall_s"] - clean["wall_s"], 1e-9)
     after_cpu = max(built["cpu_s"] - clean["cpu_s"], 1e-9)
     took = _TOOK.search(built["stderr"])
-    stage_s = float(took.group(2)) if took else float("nan")  # the build's own stage after cleaning
+    # the build's own stage after cleaning (printed to 0.1 s: a tiny build can show 0.0)
+    stage_s = max(float(took.group(2)), 0.05) if took else float("nan")
     print(f"[kept {n}] clean {clean['wall_s']:.1f} s, build {built['wall_s']:.1f} s (peak RSS "
           f"{built['peak_rss_mb']:.0f} MB), {built['documents']} documents kept: "
           f"{built['documents'] / after:.0f} documents/s after cleaning, as build - clean (target >= 2000)",
