@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from fastwarc.stream_io import BrotliReader, GzipReader
-from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord
+from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord, WarcRecordType
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
 from cleaners.records import (
@@ -336,6 +336,9 @@ class _WarcInfos:
         return self.last
 
 
+_TYPE_NAMES = {int(t): str(t) for t in (WarcRecordType.warcinfo, WarcRecordType.response, WarcRecordType.resource,
+                                        WarcRecordType.request, WarcRecordType.metadata, WarcRecordType.revisit,
+                                        WarcRecordType.conversion, WarcRecordType.continuation)}
 _TYPE_SKIPS: dict[str, str] = {}  # the counter of each record type passed over (per record: one lookup)
 
 
@@ -356,7 +359,8 @@ def _read_payload(record: WarcRecord, http_fields: dict[str, str] | None, cap: i
 def _warc_item(record: WarcRecord, path: InputPath, offset: int, stats: ReadStats, infos: _WarcInfos,
                scanner: WarcScanner) -> RawItem | None:
     headers = record.headers
-    rec_type = headers.get("WARC-Type")
+    # the type fastwarc parsed (a tenth of a header lookup); an odd one is read from the header
+    rec_type = _TYPE_NAMES.get(int(record.record_type)) or headers.get("WARC-Type")
     stats.counts["warc_records"] += 1
     if rec_type is None:
         if scanner.finish():  # else its header block is cut, and the scanner reports that

@@ -164,3 +164,29 @@ def test_warc_headers_are_read_case_blind_and_the_first_of_a_repeated_one_wins(t
         "https://news.example.ma/first/", "2024-06-01T10:00:00Z", "<urn:uuid:1>")
     assert item.charset == "windows-1256" and item.content == page
     assert stats.problems == []
+
+
+def _record(warc_type: str | None, block: bytes, n: int) -> bytes:
+    head = f"WARC/1.0\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-{n:012d}>\r\n"
+    if warc_type is not None:
+        head += f"WARC-Type: {warc_type}\r\n"
+    head += f"WARC-Target-URI: https://news.example.ma/{n}/\r\nContent-Type: application/http; msgtype=response\r\n"
+    return (head + f"Content-Length: {len(block)}\r\n\r\n").encode() + block + b"\r\n\r\n"
+
+
+def test_record_types_of_any_spelling(tmp_path: Path) -> None:
+    """The type is read as fastwarc parses it (its names in any case); a type outside the standard
+    is counted by its own name, and a record with none is reported, the records around it read."""
+    page = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + article_html(1).encode()
+    warc = tmp_path / "types.warc"
+    records = [_record("response", page, 1), _record("Response", page, 2), _record("x-custom", b"abc", 3),
+               _record(None, b"abc", 4), _record("metadata", b"via: x\r\n", 5), _record("response", page, 6)]
+    warc.write_bytes(b"".join(records))
+    stats = ReadStats()
+    items = list(iter_items([warc], stats))
+    assert [i.url for i in items] == [f"https://news.example.ma/{n}/" for n in (1, 2, 6)]
+    assert stats.counts["warc_records"] == 6
+    assert stats.counts["skipped:warc_x-custom"] == 1
+    assert stats.counts["skipped:warc_metadata"] == 1
+    assert [(p.offset, p.reason) for p in stats.problems] == [
+        (sum(map(len, records[:3])), "unparseable record (no WARC-Type)")]
