@@ -15,8 +15,10 @@ of in-scope stories as text), timed with `clean` of the same dump in the same ru
 after cleaning = N / (build time - clean time) (target: >= 2,000); the same in CPU time (user +
 system of each child and the children it waited for), which other load on the machine moves less;
 and N / the build's own stage after cleaning (its "took:" line: deciding, indexing, committing),
-since build - clean also counts what the build does before cleaning and `clean` does not (the scope
-prefilter, staging the shards).
+since build - clean also counts what the build does while cleaning and `clean` does not: the scope
+prefilter and staging the shards. The same build with `--no-prefilter` (which keeps the same
+documents of such a dump) is timed too: build - that build is the prefilter's cost, and that
+build - clean the cost of staging and committing.
 
     .venv/bin/python benchmarks/archive_scan.py [--records 100000 | --sizes 100000,1000000]
         [--workers 2] [--kept 100000] [--keep DIR] [--skip-full]
@@ -146,7 +148,10 @@ def kept_build(n: int, base: Path) -> dict:
                                 ensure_ascii=False) + "\n")
     clean = run_child([*CLI, "clean", str(dump), "--out", str(work / "clean.jsonl"), "-q"])
     built = build([dump], work / "corpus", None, False)
+    full = build([dump], work / "corpus-full", None, True)
+    shutil.rmtree(work / "corpus-full", ignore_errors=True)
     after = max(built["wall_s"] - clean["wall_s"], 1e-9)
+    staged = max(full["wall_s"] - clean["wall_s"], 1e-9)
     after_cpu = max(built["cpu_s"] - clean["cpu_s"], 1e-9)
     took = _TOOK.search(built["stderr"])
     # the build's own stage after cleaning (printed to 0.1 s: a tiny build can show 0.0)
@@ -161,13 +166,17 @@ def kept_build(n: int, base: Path) -> dict:
           f"after cleaning {stage_s:.1f} s: {built['documents'] / stage_s:.0f} documents/s after cleaning "
           "(build - clean also counts the build's scope prefilter and shard staging, which clean does not do)",
           flush=True)
+    print(f"[kept {n}] build --no-prefilter {full['wall_s']:.1f} s ({full['documents']} documents kept): the prefilter "
+          f"cost {built['wall_s'] - full['wall_s']:.1f} s; staging and committing, as build --no-prefilter - clean: "
+          f"{staged:.1f} s, {full['documents'] / staged:.0f} documents/s", flush=True)
     return {"documents": built["documents"], "clean_s": round(clean["wall_s"], 1),
             "build_s": round(built["wall_s"], 1), "clean_cpu_s": round(clean["cpu_s"], 1),
             "build_cpu_s": round(built["cpu_s"], 1), "peak_rss_mb": round(built["peak_rss_mb"]),
             "documents_per_s_after_cleaning": round(built["documents"] / after),
             "documents_per_s_after_cleaning_cpu": round(built["documents"] / after_cpu),
             "build_after_cleaning_s": stage_s, "documents_per_s_build_stage": round(built["documents"] / stage_s)
-            if took else None}
+            if took else None, "build_no_prefilter_s": round(full["wall_s"], 1),
+            "documents_per_s_no_prefilter_after_cleaning": round(full["documents"] / staged)}
 
 
 def main() -> None:
