@@ -42,20 +42,29 @@ TOPICS: dict[str, dict[str, tuple[str, str]]] = {
 # (Latin accents: sûreté -> surete; Arabic tanwin and harakat) and Arabic letter forms fold as in
 # cleaners.rules.norm_line. The patterns in TOPICS are written for this form.
 _MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_AR_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي"})
-_AR_FORMS_ANY = re.compile("[أإآٱىؤئ]")
-_SPACE = re.compile(r"\s+")
+# One str.replace per form: on Arabic text, 40 times faster than str.translate with a table.
+_AR_FORMS = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ى", "ي"), ("ؤ", "و"), ("ئ", "ي"))
+
+
+def _one_space(s: str) -> str:
+    r"""Each run of white space as one space, as re.sub(r"\s+", " ", s) makes it (str.split splits
+    on the same characters), in half its time."""
+    joined = " ".join(s.split())
+    if not joined:
+        return " " if s else ""
+    return f"{' ' if s[0].isspace() else ''}{joined}{' ' if s[-1].isspace() else ''}"
 
 
 def _fold(text: str, spaces: bool = True) -> str:
     """`spaces=False` leaves runs of white space as they are (the rest is the same fold): enough
     for a word test, and cheaper on a whole page."""
     if text.isascii():  # nothing to decompose or fold beyond case
-        return _SPACE.sub(" ", text.lower()) if spaces else text.lower()
-    # NFKD splits أ into ا + hamza mark (removed below); the translate catches precomposed forms left.
+        return _one_space(text.lower()) if spaces else text.lower()
+    # NFKD splits أ into ا + hamza mark (removed below); the replaces catch precomposed forms left.
     s = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFKD", text).casefold()))
-    s = s.translate(_AR_FORMS) if _AR_FORMS_ANY.search(s) else s
-    return _SPACE.sub(" ", s) if spaces else s
+    for form, letter in _AR_FORMS:
+        s = s.replace(form, letter)
+    return _one_space(s) if spaces else s
 
 
 Term = tuple[str, str, str, re.Pattern[str]]  # topic, label, prefilter word ("" for none), regex
