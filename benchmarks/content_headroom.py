@@ -1,0 +1,146 @@
+"""How much the content model could still give, and what candidate signals add: out-of-fold on
+the train part (its four folds by site) and on the held-back part, same split and labels as
+cleaners/models/train_content.py.
+
+    .venv/bin/pip install -c constraints.txt -e '.[train]'
+    .venv/bin/python benchmarks/content_headroom.py ../shared/devsets [--cache FILE] [--no-agreement]
+
+Rows printed (P, R, F1 and "without" leakage of the article pages, mean per page):
+- rules only: the text clean_html gives with the model off;
+- model: the shipped feature set, trained as train_content.py trains it;
+- label ceiling: every line the labels call boilerplate dropped, none other: the most a model
+  that drops whole lines could reach;
+- + stacked context: a second model that also sees the first one's scores of the neighbouring
+  lines (runs of boilerplate);
+- + agreement: two columns more, whether the line is in trafilatura's favor_precision and
+  favor_recall extractions of the page (two extractions more per page: slower).
+`--cache` is the train_content.py pickle of the collected lines (read if present, else written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cleaners.models import devsets  # noqa: E402
+from cleaners.models import train_content as tc  # noqa: E402
+
+_WORD = re.compile(r"\w+")
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+class _Unpickler(pickle.Unpickler):
+    """train_content.py run with -m pickles its PageLines as __main__.PageLines."""
+
+    def find_class(self, module: str, name: str):
+        return tc.PageLines if name == "PageLines" else super().find_class(module, name)
+
+
+def neighbour_scores(s: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The first model's score of each line, its neighbours', windows of 1, 2 and 5 lines around
+    it, and the page's mean (plain and by words)."""
+    n = len(s)
+    csum = np.concatenate(([0.0], np.cumsum(s)))
+    cols = [s, np.concatenate(([s[0]], s[:-1])), np.concatenate((s[1:], [s[-1]]))]
+    for k in (1, 2, 5):
+        lo, hi = np.clip(np.arange(n) - k, 0, n), np.clip(np.arange(n) + k + 1, 0, n)
+        cols.append((csum[hi] - csum[lo]) / (hi - lo))
+    cols += [np.full(n, s.mean()), np.full(n, (s * words).sum() / max(words.sum(), 1.0))]
+    return np.column_stack(cols).astype(np.float32)
+
+
+def agreement(pages: list[tc.PageLines], root: Path) -> None:
+    """Append to each page's rows whether the line is in trafilatura's precision and recall
+    extractions."""
+    import trafilatura
+
+    html = {p.name: (p.html, p.url) for p in devsets.load(root, "all")}
+    for p in pages:
+        if not len(p.lines):
+            continue
+        text, url = html[p.name]
+        cols = []
+        for mode in ("favor_precision", "favor_recall"):
+            other = f" {_norm(trafilatura.extract(text, url=url, **{mode: True}) or '')} "
+            cols.append([float(bool(key) and f" {key} " in other) for key in map(_norm, p.lines)])
+        p.X = np.hstack([p.X, np.array(cols, dtype=np.float32).T])
+
+
+def scored(train: list[tc.PageLines], held: list[tc.PageLines]):
+    """Out-of-fold scores of the train part, the held-back part's from a model of the whole train
+    part, and the cutoff tuned on the former."""
+    oof = tc.out_of_fold(train, sorted({p.fold for p in train}), 3.0)
+    model = tc.fit(train, 3.0)
+    return oof, {p.name: model.predict(p.X) for p in held if len(p.lines)}, tc.best_cutoff(train, oof)
+
+
+def line(name: str, train, held, scores_train, scores_held, cutoff: float, seconds: float | None = None) -> None:
+    a, b = tc.evaluate(train, scores_train, cutoff), tc.evaluate(held, scores_held, cutoff)
+    took = f"  ({seconds:.0f} s)" if seconds is not None else ""
+    print(f"{name:<22} train OOF P {a[0]:.4f} R {a[1]:.4f} F1 {a[2]:.4f} leak {a[3]:.2%} | "
+          f"held-back P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} leak {b[3]:.2%}  cutoff {cutoff:.2f}{took}", flush=True)
+
+
+def gap_of_pages(pages: list[tc.PageLines], scores, labels, cutoff: float, top: int = 20) -> None:
+    """How the F1 between the model and the label ceiling spreads over the article pages."""
+    gaps = []
+    for p in pages:
+        if p.is_article and len(p.lines):
+            f_model = tc.evaluate([p], scores, cutoff)[2]
+            f_ceiling = tc.evaluate([p], labels, 0.5)[2]
+            gaps.append((f_ceiling - f_model, p.name))
+    gaps.sort(reverse=True)
+    share = sum(g for g, _ in gaps[:top]) / sum(g for g, _ in gaps)
+    print(f"  train OOF: the {top} pages of {len(gaps)} with the widest gap hold {share:.0%} of it; widest: "
+          + ", ".join(f"{name} {g:.2f}" for g, name in gaps[:5]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("devsets", type=Path, help="../shared/devsets (articles and other pages)")
+    ap.add_argument("--cache", type=Path, help="train_content.py's pickle of the collected lines.")
+    ap.add_argument("--no-agreement", action="store_true", help="Skip the two extra extractions a page.")
+    args = ap.parse_args()
+    if args.cache and args.cache.exists():
+        with args.cache.open("rb") as fh:
+            pages = _Unpickler(fh).load()
+    else:
+        pages = tc.collect(args.devsets)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(pages))
+    train = [p for p in pages if p.fold != devsets.HELDOUT]
+    held = [p for p in pages if p.fold == devsets.HELDOUT]
+    line("rules only", train, held, {}, {}, 0.5)
+    start = time.perf_counter()
+    oof, held_scores, cutoff = scored(train, held)
+    line("model", train, held, oof, held_scores, cutoff, time.perf_counter() - start)
+    labels = {p.name: p.y.astype(np.float64) for p in pages if len(p.lines)}
+    line("label ceiling", train, held, labels, labels, 0.5)
+    gap_of_pages(train, oof, labels, cutoff)
+    base = {p.name: p.X for p in pages}
+    start = time.perf_counter()
+    for p in pages:
+        if len(p.lines):
+            s = oof[p.name] if p.fold != devsets.HELDOUT else held_scores[p.name]
+            p.X = np.hstack([p.X, neighbour_scores(s, np.expm1(p.X[:, 1]))])
+    line("+ stacked context", train, held, *scored(train, held), time.perf_counter() - start)
+    if not args.no_agreement:
+        for p in pages:
+            p.X = base[p.name]
+        start = time.perf_counter()
+        agreement(pages, args.devsets)
+        line("+ agreement", train, held, *scored(train, held), time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
