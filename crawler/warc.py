@@ -116,7 +116,7 @@ class WarcFileWriter:
         if truncated:
             warc_headers["WARC-Truncated"] = truncated
         response = self._writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), http_headers=http,
+            url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http,
             warc_headers_dict=warc_headers,
         )
         record_id = response.rec_headers.get_header("WARC-Record-ID")

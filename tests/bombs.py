@@ -48,7 +48,7 @@ def gzip_bomb(mib: int, prefix: bytes = b"", suffix: bytes = b"") -> bytes:
 
 
 def _writer_record(writer: WARCWriter, url: str, body: bytes, headers: list[tuple[str, str]]):
-    return writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+    return writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                      http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"))
 
 

@@ -85,14 +85,14 @@ def write_cc_warc(path: Path, pages: list[tuple[str, str]], *, truncate_at: int 
             warc_headers_dict=warc_headers)
         writer.write_record(response)
         meta = b"fetchTimeMs: 120\r\ncharset-detected: UTF-8\r\nlanguages-cld2: {\"languages\": []}\r\n"
-        writer.write_record(writer.create_warc_record(url, "metadata", payload=BytesIO(meta),
+        writer.write_record(writer.create_warc_record(url, "metadata", payload=BytesIO(meta), length=len(meta),
                                                       warc_content_type="application/warc-fields"))
     data = buf.getvalue()
     if torn_tail:
         member = BytesIO()
         tail_writer = WARCWriter(member, gzip=True, warc_version="1.0")
         tail_writer.write_record(tail_writer.create_warc_record(
-            "https://cut.example/x", "response", payload=BytesIO(pages[0][1].encode()),
+            "https://cut.example/x", "response", payload=BytesIO(body := pages[0][1].encode()), length=len(body),
             http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
         data += member.getvalue()[: len(member.getvalue()) // 2]
     path.write_bytes(data)

@@ -70,7 +70,7 @@ def test_installed_wheel_crawls_builds_and_runs_scrapy_outside_the_repo(installe
         assert proc.returncode == 0 and "'finish_reason': 'finished'" in proc.stderr, proc.stderr[-3000:]
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)  # and closes the stderr pipe
     statuses: Counter[str] = Counter()
     for path in (tmp_path / "S").glob("raw/*/*.warc.gz"):
         with open(path, "rb") as fh:

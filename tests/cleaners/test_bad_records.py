@@ -60,7 +60,8 @@ def test_charset_naming_a_codec_that_is_not_text_is_ignored(tmp_path: Path) -> N
     writer = WARCWriter(buf, gzip=True)
     for i, ctype in enumerate(["text/html; charset=base64", "text/html; charset=rot13", "text/html"]):
         writer.write_record(writer.create_warc_record(
-            f"https://news.example.ma/article-{i}/", "response", payload=io.BytesIO(article_html(i).encode()),
+            f"https://news.example.ma/article-{i}/", "response", payload=io.BytesIO(body := article_html(i).encode()),
+            length=len(body),
             http_headers=StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")))
     (tmp_path / "dump.warc.gz").write_bytes(buf.getvalue())
     docs, stats = _clean([tmp_path / "page.html", tmp_path / "dump.warc.gz"])
@@ -110,7 +111,7 @@ def test_counter_names_never_hold_raw_control_bytes(tmp_path: Path) -> None:
     writer = WARCWriter(buf, gzip=True)
     for i, (status, ctype) in enumerate([("200 OK", "image/\x1b[31mpng\x00"), ("4\x07\x08 Odd", "text/html")]):
         writer.write_record(writer.create_warc_record(
-            f"https://news.example.ma/x-{i}/", "response", payload=io.BytesIO(b"\x89PNG" + bytes(50)),
+            f"https://news.example.ma/x-{i}/", "response", payload=io.BytesIO(b"\x89PNG" + bytes(50)), length=54,
             http_headers=StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")))
     (tmp_path / "odd.warc.gz").write_bytes(buf.getvalue())
     stats = ReadStats()

@@ -41,7 +41,8 @@ def _warc(gz: bool) -> bytes:
     writer = WARCWriter(buf, gzip=gz)
     for i, (headers, encode) in enumerate(ENCODINGS):
         writer.write_record(writer.create_warc_record(
-            URL.format(i), "response", payload=io.BytesIO(encode(article_html(i).encode())),
+            URL.format(i), "response", payload=io.BytesIO(body := encode(article_html(i).encode())),
+            length=len(body),
             http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *headers],
                                           protocol="HTTP/1.1")))
     return buf.getvalue()
