@@ -126,11 +126,16 @@ def main() -> None:
     print(f"delta F1 {ours['f1'] - bare['f1']:+.4f}  P {ours['precision'] - bare['precision']:+.4f}  "
           f"R {ours['recall'] - bare['recall']:+.4f}  speed ratio {ours['docs_per_s'] / bare['docs_per_s']:.2f}x")
     if args.page_kind:
-        others = [clean_html(html, url=url).page_kind for html, url, _ in load(args.page_kind, args.limit, args.part)]
+        others = [(p.page_type, clean_html(p.html, url=p.url).page_kind)
+                  for p in devsets.load(args.page_kind, args.part, args.limit)]
         recall = sum(k == "article" for k in kinds) / len(kinds)
-        rejection = sum(k == "not_article" for k in others) / max(len(others), 1)
+        rejection = sum(k == "not_article" for _, k in others) / max(len(others), 1)
         print(f"page kind: article recall {recall:.4f} ({len(kinds)} pages)  non-article rejection {rejection:.4f} "
               f"({len(others)} pages from {args.page_kind})")
+        types = sorted({t for t, _ in others})
+        print("  rejected by type: " + ", ".join(
+            f"{t} {sum(k == 'not_article' for u, k in others if u == t)}/{sum(u == t for u, _ in others)}"
+            for t in types))
 
 
 if __name__ == "__main__":
