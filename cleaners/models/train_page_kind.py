@@ -10,6 +10,7 @@ cutoff is the lowest that keeps article recall >= TARGET_RECALL on out-of-fold s
 train part (its four folds by site): losing an article costs more than keeping a listing. The
 shipped model is trained on the whole train part; the script prints the held-back part's article
 recall and non-article rejection (the held-back part is never trained on). Deterministic.
+Retrain after the content model (train_content.py): a feature counts the content model's removals.
 """
 
 from __future__ import annotations
