@@ -116,7 +116,7 @@ def test_killed_crawler_restarts_on_the_frontier_and_nothing_is_lost(tmp_path: P
             assert time.monotonic() < deadline
             time.sleep(0.02)
         first.send_signal(signal.SIGKILL)
-        first.wait(30)
+        first.communicate(timeout=30)  # and closes its stderr pipe
         queued = redis.Redis.from_url(redis_url)
         assert sum(queued.zcard(k) for k in queued.scan_iter(match="dgsn:*:requests")) > 0  # the frontier outlives it
 
