@@ -29,8 +29,8 @@ def test_files_are_committed_as_one_version_with_delta_rs_statistics(tmp_path):
     back = pa.table(table.to_pyarrow_dataset().to_table()).sort_by("doc_id")
     assert back.column("doc_id").to_pylist() == rows.column("doc_id").to_pylist()
     assert back.column("score").to_pylist() == rows.column("score").to_pylist()
-    adds = [json.loads(line)["add"] for line in (tmp_path / "t" / "_delta_log" / f"{0:020d}.json").read_text().splitlines()
-            if "add" in json.loads(line)]
+    log = (tmp_path / "t" / "_delta_log" / f"{0:020d}.json").read_text()
+    adds = [json.loads(line)["add"] for line in log.splitlines() if "add" in json.loads(line)]
     stats = [json.loads(a["stats"]) for a in adds]
     assert sum(s["numRecords"] for s in stats) == n
     assert sum(s["nullCount"]["score"] for s in stats) == sum(1 for i in range(n) if i % 7 == 0)
