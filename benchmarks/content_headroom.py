@@ -18,6 +18,7 @@ Rows printed (P, R, F1 and "without" leakage of the article pages, mean per page
   precision under 0.5 (a ground truth much narrower than the page's text), scored on all;
 - + agreement: two columns more, whether the line is in trafilatura's favor_precision and
   favor_recall extractions of the page (two extractions more per page: slower).
+`--sweep` also trains the shipped features under other LightGBM settings (out of fold only).
 `--cache` is the train_content.py pickle of the collected lines (read if present, else written).
 """
 
@@ -120,6 +121,22 @@ def line(name: str, train, held, scores_train, scores_held, cutoff: float, secon
           f"held-back P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} leak {b[3]:.2%}  cutoff {cutoff:.2f}{took}", flush=True)
 
 
+def auc(y: np.ndarray, s: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Area under the ROC curve (ties counted half), optionally weighted."""
+    w = np.ones(len(y)) if w is None else w
+    order = np.argsort(s, kind="stable")
+    s, y, w = s[order], y[order], w[order]
+    pos, neg = w * (y == 1), w * (y == 0)
+    _, start = np.unique(s, return_index=True)
+    ends = np.append(start[1:], len(s))
+    area = below = 0.0
+    for a, b in zip(start, ends, strict=True):
+        p, n = pos[a:b].sum(), neg[a:b].sum()
+        area += p * (below + n / 2)
+        below += n
+    return float(area / max(pos.sum() * neg.sum(), 1e-12))
+
+
 def gap_of_pages(pages: list[tc.PageLines], scores, labels, cutoff: float, top: int = 20) -> None:
     """How the F1 between the model and the label ceiling spreads over the article pages."""
     gaps = []
@@ -134,11 +151,33 @@ def gap_of_pages(pages: list[tc.PageLines], scores, labels, cutoff: float, top: 
           + ", ".join(f"{name} {g:.2f}" for g, name in gaps[:5]))
 
 
+SWEEP = {"15 leaves, depth 5, 300 rounds": ({"num_leaves": 15, "max_depth": 5}, 300, 3.0),
+         "63 leaves, no depth limit": ({"num_leaves": 63, "max_depth": -1}, 200, 3.0),
+         "min 50 rows a leaf": ({"min_data_in_leaf": 50}, 200, 3.0),
+         "learning rate 0.1": ({"learning_rate": 0.1}, 200, 3.0),
+         "400 rounds": ({}, 400, 3.0), "article weight 1": ({}, 200, 1.0), "article weight 10": ({}, 200, 10.0)}
+
+
+def sweep(train: list[tc.PageLines]) -> None:
+    params, rounds = dict(tc.PARAMS), tc.ROUNDS
+    try:
+        for name, (change, n, weight) in SWEEP.items():
+            tc.PARAMS, tc.ROUNDS = {**params, **change}, n
+            oof = tc.out_of_fold(train, sorted({p.fold for p in train}), weight)
+            cutoff = tc.best_cutoff(train, oof)
+            p_, r_, f_, leak = tc.evaluate(train, oof, cutoff)
+            print(f"  sweep {name:<32} train OOF P {p_:.4f} R {r_:.4f} F1 {f_:.4f} leak {leak:.2%} cutoff {cutoff:.2f}",
+                  flush=True)
+    finally:
+        tc.PARAMS, tc.ROUNDS = params, rounds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("devsets", type=Path, help="../shared/devsets (articles and other pages)")
     ap.add_argument("--cache", type=Path, help="train_content.py's pickle of the collected lines.")
     ap.add_argument("--no-agreement", action="store_true", help="Skip the two extra extractions a page.")
+    ap.add_argument("--sweep", action="store_true", help="Also other LightGBM settings (out of fold).")
     args = ap.parse_args()
     if args.cache and args.cache.exists():
         with args.cache.open("rb") as fh:
@@ -153,6 +192,11 @@ def main() -> None:
     start = time.perf_counter()
     oof, held_scores, cutoff = scored(train, held)
     line("model", train, held, oof, held_scores, cutoff, time.perf_counter() - start)
+    arts = [p for p in train if p.is_article and len(p.lines)]
+    y, sc, w = (np.concatenate(v) for v in zip(*((p.y, oof[p.name], p.w) for p in arts), strict=True))
+    print(f"  train OOF AUC over article lines {auc(y, sc):.3f}, weighted by words {auc(y, sc, w):.3f}")
+    if args.sweep:
+        sweep(train)
     labels = {p.name: p.y.astype(np.float64) for p in pages if len(p.lines)}
     line("label ceiling", train, held, labels, labels, 0.5)
     gap_of_pages(train, oof, labels, cutoff)

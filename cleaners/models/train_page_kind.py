@@ -44,16 +44,17 @@ def page_row(html: str, url: str | None) -> np.ndarray:
 
 
 def collect(root: Path) -> dict[str, np.ndarray]:
-    X, y, folds, kinds = [], [], [], []
+    X, y, folds, kinds, names = [], [], [], [], []
     for page in devsets.load(root, "all"):
         X.append(page_row(page.html, page.url))
         y.append(0 if page.is_article else 1)
         folds.append(page.fold)
         kinds.append(page.page_type)
+        names.append(page.name)
         if len(X) % 100 == 0:
             print(f"  {len(X)} pages", file=sys.stderr)
     return {"X": np.vstack(X), "y": np.array(y, dtype=np.int8), "fold": np.array(folds),
-            "kind": np.array(kinds)}
+            "kind": np.array(kinds), "name": np.array(names)}
 
 
 def fit(X: np.ndarray, y: np.ndarray):

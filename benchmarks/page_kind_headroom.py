@@ -1,0 +1,84 @@
+"""What limits the page-kind model: article recall against non-article rejection out of fold on the
+train part (its four folds by site), under the shipped LightGBM settings and others, trained on
+every kind of page or on the kinds the issue names (listing, collection, product, forum) only; and
+the article pages that score highest, which set the cutoff.
+
+    .venv/bin/pip install -c constraints.txt -e '.[train]'
+    .venv/bin/python benchmarks/page_kind_headroom.py ../shared/devsets [--cache FILE]
+
+`--cache` is the train_page_kind.py npz of the feature rows (read if present, else written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.content_headroom import auc  # noqa: E402
+from cleaners.models import devsets  # noqa: E402
+from cleaners.models import train_page_kind as tp  # noqa: E402
+
+NAMED = ("listing", "collection", "product", "forum")
+SETTINGS = {"shipped": ({}, tp.ROUNDS), "150 rounds": ({}, 150), "600 rounds": ({}, 600),
+            "7 leaves, depth 3, 600 rounds": ({"num_leaves": 7, "max_depth": 3}, 600),
+            "min 30 rows a leaf": ({"min_data_in_leaf": 30}, tp.ROUNDS),
+            "feature fraction 0.3": ({"feature_fraction": 0.3}, tp.ROUNDS),
+            "lambda_l2 10": ({"lambda_l2": 10.0}, tp.ROUNDS)}
+
+
+def out_of_fold(X: np.ndarray, y: np.ndarray, fold: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
+    """Each page scored by a model trained on the other folds' `fit_rows` only."""
+    scores = np.zeros(len(y))
+    for k in np.unique(fold):
+        rows = fit_rows & (fold != k)
+        scores[fold == k] = tp.fit(X[rows], y[rows]).predict(X[fold == k])
+    return scores
+
+
+def report(name: str, scores: np.ndarray, y: np.ndarray, kind: np.ndarray) -> None:
+    named = np.isin(kind, NAMED)
+    cells = []
+    for recall in (0.98, 0.99):
+        cutoff = tp.cutoff_for(scores, y, recall)
+        rejected = scores >= cutoff
+        cells.append(f"at recall {recall}: rejection {rejected[y == 1].mean():.4f}, named kinds "
+                     f"{rejected[named].mean():.4f} (cutoff {cutoff:.3f})")
+    print(f"{name:<36} AUC {auc(y, scores):.4f}; " + "; ".join(cells), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("devsets", type=Path, help="../shared/devsets (wcxb-dev-articles and wcxb-dev-other)")
+    ap.add_argument("--cache", type=Path, help="train_page_kind.py's npz of the feature rows.")
+    args = ap.parse_args()
+    if args.cache and args.cache.exists():
+        with np.load(args.cache) as data:
+            rows = {k: data[k] for k in data.files}
+    else:
+        rows = tp.collect(args.devsets)
+        if args.cache:
+            np.savez_compressed(args.cache, **rows)
+    train = rows["fold"] != devsets.HELDOUT
+    X, y, fold, kind = (rows[k][train] for k in ("X", "y", "fold", "kind"))
+    params, rounds = dict(tp.PARAMS), tp.ROUNDS
+    try:
+        for name, (change, n) in SETTINGS.items():
+            tp.PARAMS, tp.ROUNDS = {**params, **change}, n
+            report(name, out_of_fold(X, y, fold, np.ones(len(y), dtype=bool)), y, kind)
+    finally:
+        tp.PARAMS, tp.ROUNDS = params, rounds
+    shipped = out_of_fold(X, y, fold, np.ones(len(y), dtype=bool))
+    report("shipped, trained on named kinds only", out_of_fold(X, y, fold, (y == 0) | np.isin(kind, NAMED)), y, kind)
+    if "name" in rows:
+        names = rows["name"][train]
+        top = [i for i in np.argsort(-shipped) if y[i] == 0][:5]
+        print("article pages scored highest (shipped settings): "
+              + ", ".join(f"{names[i]} {shipped[i]:.3f}" for i in top))
+
+
+if __name__ == "__main__":
+    main()
