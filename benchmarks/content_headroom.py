@@ -3,7 +3,7 @@ the train part (its four folds by site) and on the held-back part, same split an
 cleaners/models/train_content.py.
 
     .venv/bin/pip install -c constraints.txt -e '.[train]'
-    .venv/bin/python benchmarks/content_headroom.py ../shared/devsets [--cache FILE] [--no-agreement]
+    .venv/bin/python benchmarks/content_headroom.py ../shared/devsets [--cache FILE] [--no-agreement] [--sweep]
 
 Rows printed (P, R, F1 and "without" leakage of the article pages, mean per page):
 - rules only: the text clean_html gives with the model off;
