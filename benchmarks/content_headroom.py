@@ -213,10 +213,7 @@ def main() -> None:
     for p in pages:
         p.X = base[p.name]
     clean = [p for p in train if not p.is_article or devsets.prf("\n".join(p.lines), p.gold)[0] >= 0.5]
-    oof = {}
-    for k in sorted({p.fold for p in train}):
-        model = tc.fit([p for p in clean if p.fold != k], 3.0)
-        oof.update({p.name: model.predict(p.X) for p in train if p.fold == k and len(p.lines)})
+    oof = tc.out_of_fold(train, sorted({p.fold for p in train}), 3.0, trained_on=clean)
     model = tc.fit(clean, 3.0)
     line(f"without noisy pages ({len(train) - len(clean)})", train, held, oof,
          {p.name: model.predict(p.X) for p in held if len(p.lines)}, tc.best_cutoff(train, oof))

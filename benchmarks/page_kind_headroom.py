@@ -30,15 +30,6 @@ SETTINGS = {"shipped": ({}, tp.ROUNDS), "150 rounds": ({}, 150), "600 rounds": (
             "lambda_l2 10": ({"lambda_l2": 10.0}, tp.ROUNDS)}
 
 
-def out_of_fold(X: np.ndarray, y: np.ndarray, fold: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
-    """Each page scored by a model trained on the other folds' `fit_rows` only."""
-    scores = np.zeros(len(y))
-    for k in np.unique(fold):
-        rows = fit_rows & (fold != k)
-        scores[fold == k] = tp.fit(X[rows], y[rows]).predict(X[fold == k])
-    return scores
-
-
 def report(name: str, scores: np.ndarray, y: np.ndarray, kind: np.ndarray) -> None:
     named = np.isin(kind, NAMED)
     cells = []
@@ -65,14 +56,17 @@ def main() -> None:
     train = rows["fold"] != devsets.HELDOUT
     X, y, fold, kind = (rows[k][train] for k in ("X", "y", "fold", "kind"))
     params, rounds = dict(tp.PARAMS), tp.ROUNDS
+    scores: dict[str, np.ndarray] = {}
     try:
         for name, (change, n) in SETTINGS.items():
             tp.PARAMS, tp.ROUNDS = {**params, **change}, n
-            report(name, out_of_fold(X, y, fold, np.ones(len(y), dtype=bool)), y, kind)
+            scores[name] = tp.out_of_fold(X, y, fold)
+            report(name, scores[name], y, kind)
     finally:
         tp.PARAMS, tp.ROUNDS = params, rounds
-    shipped = out_of_fold(X, y, fold, np.ones(len(y), dtype=bool))
-    report("shipped, trained on named kinds only", out_of_fold(X, y, fold, (y == 0) | np.isin(kind, NAMED)), y, kind)
+    shipped = scores["shipped"]
+    named_only = tp.out_of_fold(X, y, fold, trained_on=(y == 0) | np.isin(kind, NAMED))
+    report("shipped, trained on named kinds only", named_only, y, kind)
     if "name" in rows:
         names = rows["name"][train]
         top = [i for i in np.argsort(-shipped) if y[i] == 0][:5]

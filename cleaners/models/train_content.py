@@ -125,11 +125,14 @@ def fit(pages: list[PageLines], article_weight: float):
     return lgb.train(PARAMS, lgb.Dataset(X, y, weight=w * len(pages)), num_boost_round=ROUNDS)
 
 
-def out_of_fold(pages: list[PageLines], folds: list[int], article_weight: float) -> dict[str, np.ndarray]:
-    """Each page scored by a model trained on the other folds (of `folds`) only."""
+def out_of_fold(pages: list[PageLines], folds: list[int], article_weight: float,
+                trained_on: list[PageLines] | None = None) -> dict[str, np.ndarray]:
+    """Each page scored by a model trained on the other folds (of `folds`) only, and of those only
+    on the pages of `trained_on` when given."""
     scores: dict[str, np.ndarray] = {}
     for k in folds:
-        model = fit([p for p in pages if p.fold in folds and p.fold != k], article_weight)
+        model = fit([p for p in (pages if trained_on is None else trained_on) if p.fold in folds and p.fold != k],
+                    article_weight)
         for p in pages:
             if p.fold == k and len(p.lines):
                 scores[p.name] = model.predict(p.X)

@@ -64,10 +64,13 @@ def fit(X: np.ndarray, y: np.ndarray):
     return lgb.train(PARAMS, lgb.Dataset(X, y, weight=w), num_boost_round=ROUNDS)
 
 
-def out_of_fold(X: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+def out_of_fold(X: np.ndarray, y: np.ndarray, fold: np.ndarray, trained_on: np.ndarray | None = None) -> np.ndarray:
+    """Each row scored by a model trained on the other folds' rows only (of those, only the rows
+    `trained_on` marks, when given)."""
     scores = np.zeros(len(y))
     for k in np.unique(fold):
-        model = fit(X[fold != k], y[fold != k])
+        rows = (fold != k) if trained_on is None else (fold != k) & trained_on
+        model = fit(X[rows], y[rows])
         scores[fold == k] = model.predict(X[fold == k])
     return scores
 
