@@ -182,15 +182,20 @@ class Stripper:
     def _apply_judge(lines: list[_Line], judge: Judge, removed: list[Removal]) -> None:
         """A line that names a topic term (DGSN, Interpol, ...) is never the model's to drop: a
         learned guess must not be what takes a document out of the corpus's scope (the rules, each
-        with its near-miss tests, still may)."""
+        with its near-miss tests, still may). Nor does the model empty a document: when it would
+        drop every line with a word left, it drops none (the page is then the page-kind model's to
+        judge, and a build keeps it as not_article rather than losing it as empty)."""
         live = [ln for ln in lines if ln.kept and ln.text]
         if not live:
             return
         scores, cutoff = judge.scores([ln.text for ln in live])
-        for line, score in zip(live, scores, strict=True):
-            if score >= cutoff and _WORD.search(line.text) and not match_topics(line.text)[0]:
-                removed.append(Removal(judge.rule_id, line.text, line.offset, round(float(score), 3)))
-                line.kept = False
+        drops = [(line, score) for line, score in zip(live, scores, strict=True)
+                 if score >= cutoff and _WORD.search(line.text) and not match_topics(line.text)[0]]
+        if len(drops) == sum(1 for ln in live if _WORD.search(ln.text)):
+            return
+        for line, score in drops:
+            removed.append(Removal(judge.rule_id, line.text, line.offset, round(float(score), 3)))
+            line.kept = False
 
     @staticmethod
     def _drop(line: _Line, rule_id: str, removed: list[Removal]) -> None:

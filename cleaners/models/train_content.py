@@ -142,7 +142,8 @@ def out_of_fold(pages: list[PageLines], folds: list[int], article_weight: float,
 def evaluate(pages: list[PageLines], scores: dict[str, np.ndarray],
              cutoff: float) -> tuple[float, float, float, float]:
     """Mean WCXB P, R, F1 of the article pages' text with the lines scored >= cutoff dropped (what
-    clean_html gives: the judge runs last), and the share of `without` snippets left in."""
+    clean_html gives: the judge runs last, and drops none when it would drop all), and the share of
+    `without` snippets left in."""
     totals = np.zeros(3)
     n = leaks = snippets = 0
     for p in pages:
@@ -151,6 +152,8 @@ def evaluate(pages: list[PageLines], scores: dict[str, np.ndarray],
         s = scores.get(p.name)
         kept = [line for i, line in enumerate(p.lines) if s is None or s[i] < cutoff
                 or not _TOKEN.search(line)]
+        if not any(_TOKEN.search(line) for line in kept):
+            kept = p.lines  # the model never empties a page (cleaners/strip.py, _apply_judge)
         text = "\n".join(kept)
         totals += devsets.prf(text, p.gold)
         n += 1

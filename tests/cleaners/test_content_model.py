@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from cleaners import clean_html
-from cleaners.clean import explain_html
+from cleaners.clean import _clean_html, explain_html
 from cleaners.explain import render
 from cleaners.models.content import MODEL_FILE, N_FEATURES, RULE_ID, Forest
 from cleaners.strip import _is_body_paragraph
@@ -117,6 +117,30 @@ def test_explain_shows_the_model_removal_with_its_score() -> None:
         assert f"- {r.text}  « {RULE_ID} {r.score:.2f}" in lines
     plain, _ = explain_html(html, url="https://herald.example/en/forged-documents/", model=False)
     assert all(r.text in plain.text for r in dropped)
+
+
+class _Judge:
+    """A judge through clean_html's `make_judge` hook, scoring 1.0 the lines that `drop` names."""
+
+    rule_id = RULE_ID
+
+    def __init__(self, drop) -> None:
+        self.drop = drop
+
+    def scores(self, lines):
+        return [1.0 if self.drop(line) else 0.0 for line in lines], 0.5
+
+
+def test_the_model_never_empties_a_document() -> None:
+    html = page("en")
+    url = "https://herald.example/en/forged-documents/"
+    some, _ = _clean_html(html, url, None, {}, make_judge=lambda tree: _Judge(lambda line: line in CHROME["en"]))
+    nav, _, _, bio = CHROME["en"]
+    assert [r.text for r in some.removed if r.rule == RULE_ID] == [nav, bio]
+    assert all(sentence in some.text for sentence in BODY["en"])
+    every, _ = _clean_html(html, url, None, {}, make_judge=lambda tree: _Judge(lambda line: True))
+    assert not any(r.rule == RULE_ID for r in every.removed)
+    assert all(sentence in every.text for sentence in BODY["en"])
 
 
 def _outlet_pages(langs: tuple[str, ...]) -> list[tuple[str, str]]:
