@@ -388,6 +388,8 @@ class Forest:
             self.bias = float(data["bias"])
             self.cutoff = float(data["cutoff"])
             self.depth = int(data["depth"])
+            # The CLEANER_VERSION it was trained on (its lines and features): None in older files.
+            self.cleaner_version = str(data["cleaner_version"]) if "cleaner_version" in data.files else None
         self._flatten()
 
     def _flatten(self) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaners.clean import _clean_html
+from cleaners.document import CLEANER_VERSION
 from cleaners.models import devsets
 from cleaners.models.content import MODEL_FILE, RULE_ID, DomIndex, features
 
@@ -184,7 +185,8 @@ def _flatten(node: dict, nodes: list[tuple[int, float, int, int]], leaves: list[
 
 def export(model, cutoff: float, path: Path) -> None:
     """LightGBM's trees as flat arrays for cleaners.models.content.Forest (no missing values ever
-    reach them, so the default directions are not kept)."""
+    reach them, so the default directions are not kept), with the CLEANER_VERSION whose lines they
+    were trained on."""
     nodes: list[list[tuple[int, float, int, int]]] = []
     leaves: list[list[float]] = []
     depth = 1
@@ -209,7 +211,8 @@ def export(model, cutoff: float, path: Path) -> None:
             feature[k, i], threshold[k, i], left[k, i], right[k, i] = f, t, a, b
         leaf[k, :len(tl)] = tl
     np.savez_compressed(path, feature=feature, threshold=threshold, left=left, right=right, leaf=leaf,
-                        bias=np.float64(0.0), cutoff=np.float64(cutoff), depth=np.int32(depth))
+                        bias=np.float64(0.0), cutoff=np.float64(cutoff), depth=np.int32(depth),
+                        cleaner_version=np.str_(CLEANER_VERSION))
 
 
 def report(name: str, pages: list[PageLines], scores: dict[str, np.ndarray], cutoff: float) -> None:
