@@ -11,7 +11,8 @@ the ground truth, for our metadata reader and trafilatura's. `--page-kind OTHER`
 that are not articles, such as ../shared/devsets/wcxb-dev-other) also gives the page-kind figures:
 article recall (the folder's pages clean_html keeps as articles) and non-article rejection (OTHER's
 pages it judges not_article), on the same part of the split; use `--part heldout` for the pages the
-page-kind model never trained on.
+page-kind model never trained on. Article recall is also given on the news articles alone (a date or
+an author in the ground truth): WCXB files undated service-like pages as articles too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import trafilatura
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cleaners import clean_html  # noqa: E402
 from cleaners.models import devsets  # noqa: E402
-from cleaners.models.devsets import prf  # noqa: E402
+from cleaners.models.devsets import is_news, prf  # noqa: E402
 
 
 def load(folder: Path, limit: int | None, part: str = "all") -> list[tuple[str, str | None, dict]]:
@@ -130,8 +131,11 @@ def main() -> None:
                   for p in devsets.load(args.page_kind, args.part, args.limit)]
         recall = sum(k == "article" for k in kinds) / len(kinds)
         rejection = sum(k == "not_article" for _, k in others) / max(len(others), 1)
+        news = [k for k, (_, _, gt) in zip(kinds, pages, strict=True) if is_news(gt)]
         print(f"page kind: article recall {recall:.4f} ({len(kinds)} pages)  non-article rejection {rejection:.4f} "
               f"({len(others)} pages from {args.page_kind})")
+        print(f"  article recall on news (a date or an author in the ground truth): "
+              f"{sum(k == 'article' for k in news) / max(len(news), 1):.4f} ({len(news)} pages)")
         types = sorted({t for t, _ in others})
         print("  rejected by type: " + ", ".join(
             f"{t} {sum(k == 'not_article' for u, k in others if u == t)}/{sum(u == t for u, _ in others)}"

@@ -39,6 +39,23 @@ class Page:
     def is_article(self) -> bool:
         return self.page_type == "article"
 
+    @property
+    def is_news(self) -> bool:
+        """An article whose ground truth names a publication date or an author: news, as against
+        the undated service-like pages that WCXB also files as articles."""
+        return self.is_article and is_news(self.truth)
+
+
+def is_news(truth: dict) -> bool:
+    return bool(truth.get("publish_date") or truth.get("author"))
+
+
+def ground_truth(root: Path, name: str) -> dict:
+    """The ground_truth of the page `name` ("<folder>/<stem>") under `root` (as for `load`)."""
+    folder, stem = name.split("/")
+    base = Path(root) if Path(root).name == folder else Path(root) / folder
+    return json.loads((base / "ground-truth" / f"{stem}.json").read_text(encoding="utf-8"))["ground_truth"]
+
 
 def site(url: str | None) -> str:
     host = (urlsplit(url or "").hostname or "").lower()

@@ -15,7 +15,6 @@ held-back part's scores with and without the model (the held-back part is never 
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import re
 import sys
@@ -236,9 +235,7 @@ def main() -> None:
         pages = pickle.loads(args.cache.read_bytes())
         for p in pages:
             if not hasattr(p, "without"):
-                folder, stem = p.name.split("/")
-                truth = json.loads((args.devsets / folder / "ground-truth" / f"{stem}.json").read_text("utf-8"))
-                p.without = list(truth["ground_truth"].get("without") or [])
+                p.without = list(devsets.ground_truth(args.devsets, p.name).get("without") or [])
     else:
         pages = collect(args.devsets)
         if args.cache:

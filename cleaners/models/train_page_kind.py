@@ -9,7 +9,9 @@ page-kind feature row. LightGBM learns P(not article) on the train part of the s
 cutoff is the lowest that keeps article recall >= TARGET_RECALL on out-of-fold scores inside the
 train part (its four folds by site): losing an article costs more than keeping a listing. The
 shipped model is trained on the whole train part; the script prints the held-back part's article
-recall and non-article rejection (the held-back part is never trained on). Deterministic.
+recall and non-article rejection (the held-back part is never trained on), and the recall on the
+news articles alone (those whose ground truth names a date or an author: WCXB also files undated
+service-like pages as articles, and they are the articles the model loses). Deterministic.
 Retrain after the content model (train_content.py): a feature counts the content model's removals.
 """
 
@@ -44,17 +46,34 @@ def page_row(html: str, url: str | None) -> np.ndarray:
 
 
 def collect(root: Path) -> dict[str, np.ndarray]:
-    X, y, folds, kinds, names = [], [], [], [], []
+    X, y, folds, kinds, names, news = [], [], [], [], [], []
     for page in devsets.load(root, "all"):
         X.append(page_row(page.html, page.url))
         y.append(0 if page.is_article else 1)
         folds.append(page.fold)
         kinds.append(page.page_type)
         names.append(page.name)
+        news.append(page.is_news)
         if len(X) % 100 == 0:
             print(f"  {len(X)} pages", file=sys.stderr)
     return {"X": np.vstack(X), "y": np.array(y, dtype=np.int8), "fold": np.array(folds),
-            "kind": np.array(kinds), "name": np.array(names)}
+            "kind": np.array(kinds), "name": np.array(names), "news": np.array(news)}
+
+
+def load_rows(root: Path, cache: Path | None) -> dict[str, np.ndarray]:
+    """`collect`'s rows, from `cache` when it exists (else written there when given). `news` marks
+    the articles whose ground truth names a date or an author."""
+    if cache and cache.exists():
+        with np.load(cache) as data:
+            rows = {k: data[k] for k in data.files}
+    else:
+        rows = collect(root)
+        if cache:
+            np.savez_compressed(cache, **rows)
+    if "news" not in rows:  # a cache written before the news column
+        rows["news"] = np.array([devsets.is_news(devsets.ground_truth(root, str(name))) for name in rows["name"]])
+    rows["news"] = rows["news"] & (rows["y"] == 0)
+    return rows
 
 
 def fit(X: np.ndarray, y: np.ndarray):
@@ -90,13 +109,18 @@ def figures(scores: np.ndarray, y: np.ndarray, cutoff: float) -> tuple[float, fl
     return float((~rejected[y == 0]).mean()), float(rejected[y == 1].mean())
 
 
-def report(name: str, scores: np.ndarray, y: np.ndarray, kind: np.ndarray, cutoff: float) -> None:
+def report(name: str, scores: np.ndarray, y: np.ndarray, kind: np.ndarray, cutoff: float,
+           news: np.ndarray) -> None:
+    """`news`: the articles whose ground truth names a date or an author."""
     recall, rejection = figures(scores, y, cutoff)
     by_kind = Counter(str(k) for k, s in zip(kind, scores, strict=True) if k != "article" and s >= cutoff)
     totals = Counter(str(k) for k in kind if k != "article")
     detail = ", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(totals.items()))
+    lost = (scores >= cutoff) & (y == 0)
     print(f"{name}: {int((y == 0).sum())} articles, {int((y == 1).sum())} others; article recall {recall:.4f}, "
-          f"non-article rejection {rejection:.4f} (cutoff {cutoff:.3f}; rejected by type: {detail})")
+          f"non-article rejection {rejection:.4f} (cutoff {cutoff:.3f}; rejected by type: {detail}); "
+          f"{int(lost.sum())} articles lost, {int((lost & news).sum())} of them news: recall on the "
+          f"{int(news.sum())} news articles {1 - (lost & news).sum() / max(news.sum(), 1):.4f}")
 
 
 def main() -> None:
@@ -105,22 +129,17 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="npz of the collected feature rows: read if present, else written.")
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     args = ap.parse_args()
-    if args.cache and args.cache.exists():
-        with np.load(args.cache) as data:
-            rows = {k: data[k] for k in data.files}
-    else:
-        rows = collect(args.devsets)
-        if args.cache:
-            np.savez_compressed(args.cache, **rows)
-    X, y, fold, kind = rows["X"], rows["y"], rows["fold"], rows["kind"]
+    rows = load_rows(args.devsets, args.cache)
+    X, y, fold, kind, news = rows["X"], rows["y"], rows["fold"], rows["kind"], rows["news"]
     train, held = fold != devsets.HELDOUT, fold == devsets.HELDOUT
     oof = out_of_fold(X[train], y[train], fold[train])
     cutoff = cutoff_for(oof, y[train])
-    report("train part, out of fold", oof, y[train], kind[train], cutoff)
+    report("train part, out of fold", oof, y[train], kind[train], cutoff, news[train])
     export(fit(X[train], y[train]), cutoff, args.out)
     from cleaners.models.content import Forest
     shipped = Forest(args.out)
-    report("held-back part (fold 0, never trained on)", shipped.predict(X[held]), y[held], kind[held], cutoff)
+    report("held-back part (fold 0, never trained on)", shipped.predict(X[held]), y[held], kind[held], cutoff,
+           news[held])
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
 
 
