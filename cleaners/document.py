@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Bumped whenever the cleaned text of a page may change (`rebuild` re-cleans what an older version
 # cleaned). The content and page-kind models record the version they were trained on, and a test
 # holds them to this one: retrain both (cleaners/models/train_content.py, then train_page_kind.py).
-CLEANER_VERSION = "0.6.1"
+CLEANER_VERSION = "0.6.2"
 
 # Query parameters that never change what a news page shows.
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|amp|outputType|ref|mc_cid|mc_eid)$", re.I)

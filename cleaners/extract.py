@@ -17,6 +17,7 @@ from trafilatura.core import trafilatura_sequence
 from trafilatura.settings import Extractor
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
+from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
 from cleaners.metadata import Metadata, extract_metadata
 from cleaners.rules import load_data
@@ -217,6 +218,40 @@ def flatten_html(html: str, depth: int = FLAT_DEPTH) -> str:
     return "".join(out)
 
 
+# trafilatura deletes every container whose class holds one of its boilerplate tokens ("embed",
+# "widget", "bar", "meta", ...), whatever it holds. A data table is content, and the token then
+# names a layout box around it (Webflow's custom-code "w-embed", a "widget" cell of a page
+# builder). A container that holds a table of at least TABLE_ROWS rows with text, and little link
+# text, loses its class so that trafilatura keeps it (its id, role and other tests still apply).
+TABLE_ROWS = 3
+TABLE_LINK_SHARE = 0.3
+_ROWS_WITH_TEXT = etree.XPath("count(.//tr[normalize-space()])")
+
+
+def keep_tables(tree: etree._Element) -> int:
+    """Unclass the containers trafilatura would delete by class token around a data table; the
+    number of containers changed."""
+    holding: set[etree._Element] = set()
+    for table in tree.iter("table"):
+        if _ROWS_WITH_TEXT(table) >= TABLE_ROWS:
+            node = table.getparent()
+            while node is not None and node not in holding:  # stops where an earlier walk went
+                holding.add(node)
+                node = node.getparent()
+    if not holding:
+        return 0
+    kept = 0
+    for el in OVERALL_DISCARD_XPATH[0](tree):
+        if el in holding and el.get("class") is not None and _link_share(el) < TABLE_LINK_SHARE:
+            del el.attrib["class"]
+            kept += 1
+    return kept
+
+
+def _link_share(el: etree._Element) -> float:
+    return sum(len(text_of(a)) for a in el.iter("a")) / (len(text_of(el)) or 1)
+
+
 CAPTION_MARK = "data-dgsn-caption"
 
 
@@ -269,6 +304,7 @@ def extract_tree(html: str, url: str | None = None, captions: bool = True,
         inspect(tree)
     metadata = extract_metadata(tree, url)
     prune_chrome(tree)
+    keep_tables(tree)
     expose_captions(tree, captions)
     text = main_text(tree, url)
     if metadata.article_body:

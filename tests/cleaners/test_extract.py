@@ -50,6 +50,34 @@ def test_json_ld_article_body_not_much_longer_leaves_the_extraction() -> None:
     assert "Market number 9 in" not in text
 
 
+ROWS = [("Casablanca", "1,204", "980"), ("Rabat", "611", "574"), ("Tanger", "498", "402"), ("Fes", "377", "350")]
+
+
+def _table_page(box_class: str, cell: str) -> str:
+    rows = "".join(f"<tr><td>{cell.format(c)}</td><td>{a}</td><td>{b}</td></tr>" for c, a, b in ROWS)
+    return ("<html><head><title>Port traffic</title></head><body><article><h1>Port traffic grows</h1>" + PARAS[:600]
+            + f"<div class='{box_class}'><table><tr><th>City</th><th>2024</th><th>2023</th></tr>{rows}</table></div>"
+            + PARAS[600:] + "</article></body></html>")
+
+
+def test_a_data_table_in_a_box_trafilatura_drops_by_class_is_kept() -> None:
+    # Webflow prints custom HTML (here a table) in a "w-embed" box; trafilatura deletes every
+    # container whose class holds "embed", and the table with it.
+    import trafilatura
+
+    html = _table_page("w-embed", "{}")
+    assert "Tanger" not in trafilatura.extract(html)  # what the rescue is for
+    text = clean_html(html).text
+    assert "Tanger" in text and "Casablanca" in text and "980" in text
+    assert "container traffic grew for the 8th month" in text
+
+
+def test_a_table_of_links_in_a_widget_still_goes() -> None:
+    text = clean_html(_table_page("widget related-posts", "<a href='/c/{0}'>More news from {0}</a>")).text
+    assert "More news from" not in text
+    assert "container traffic grew for the 8th month" in text
+
+
 def test_cookie_consent_manager_dialogs_are_pruned() -> None:
     # Consent managers print their dialogs as page markup, in prose an extractor can take for text.
     dialogs = ("<div id='cliSettingsPopup' class='cli-modal'><p>Necessary cookies are absolutely essential for "
