@@ -68,10 +68,21 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _SEPARATORS = re.compile(r"[|•·/›»>]")
 _URLISH = re.compile(r"https?://|www\.|@\w|\.com\b|\.ma\b")
 KEY_TOKENS = 6  # a line is found in the DOM by its first words
+# What trafilatura's text output adds to the page's words: the "- " of a list item, the "|" between
+# the cells of a table row. They are no word of the DOM's text, so a line is keyed without them.
+_MARKERS = frozenset(("-", "*", "|"))
 
 
 def _key(text: str) -> tuple[str, ...]:
-    return tuple(text.lower().split(maxsplit=KEY_TOKENS)[:KEY_TOKENS])
+    """The first words of `text`, markers left out (all of them when it holds nothing else);
+    empty only for white space."""
+    words = text.lower().split(maxsplit=KEY_TOKENS)
+    if words and words[0] in _MARKERS:
+        kept = [w for w in text.lower().split(maxsplit=3 * KEY_TOKENS) if w != "|"]
+        if kept and kept[0] in _MARKERS:
+            kept = kept[1:]
+        words = kept or words
+    return tuple(words[:KEY_TOKENS])
 
 
 class DomIndex:

@@ -10,8 +10,9 @@ from cleaners import clean_html
 from cleaners.clean import _clean_html, explain_html
 from cleaners.document import CLEANER_VERSION
 from cleaners.explain import render
+from cleaners.extract import extract_tree
 from cleaners.models import page_kind
-from cleaners.models.content import MODEL_FILE, N_FEATURES, RULE_ID, Forest
+from cleaners.models.content import MODEL_FILE, N_FEATURES, RULE_ID, DomIndex, Forest
 from cleaners.strip import _is_body_paragraph
 from tests.helpers import REPO
 
@@ -196,6 +197,26 @@ def _walk(model: Forest, row: np.ndarray) -> float:
         leaves.append(model.leaf[t, -node - 1])
     raw = np.array(leaves, dtype=model.leaf.dtype).sum() + model.bias
     return float(1.0 / (1.0 + np.exp(-raw)))
+
+
+def test_list_items_and_table_rows_find_their_elements() -> None:
+    # trafilatura writes "- " before a list item and "|" between table cells: the line is still
+    # found in the DOM (the model reads its element's tag, ancestors and classes).
+    items = "".join(f"<li>Officers from the {c} bureau joined the inquiry</li>" for c in ("Rabat", "Fes"))
+    rows = "".join(f"<tr><td>{c}</td><td>{n}</td></tr>" for c, n in (("Casablanca", "1,204"), ("Tanger", "498")))
+    html = (f"<html><body><article><h1>Forged papers</h1><p>{BODY['en'][0]}</p><ul class='units'>{items}</ul>"
+            f"<p>{BODY['en'][1]}</p><table class='figures'>{rows}</table><p>{BODY['en'][2]}</p>"
+            "</article></body></html>")
+    text, _, tree = extract_tree(html)
+    lines = [line for line in text.split("\n") if line.startswith(("- ", "| "))]
+    assert len(lines) == 4, text
+    index = DomIndex(tree, lines)
+    found = [index.find(line) for line in lines]
+    assert [el.tag if el is not None else None for el in found] == ["li", "li", "td", "td"]
+    assert "Fes" in found[1].text and "Tanger" in found[3].text
+    # A text node of markers alone ("|", "-") is indexed under them.
+    marks = extract_tree(html.replace("<h1>", "<div>|</div><div>-</div><h1>"))[2]
+    assert DomIndex(marks, ["| Casablanca | 1,204 |", "|", "-"]).find("-") is not None
 
 
 def test_predict_walks_every_tree_as_written() -> None:

@@ -55,9 +55,10 @@ ROWS = [("Casablanca", "1,204", "980"), ("Rabat", "611", "574"), ("Tanger", "498
 
 def _table_page(box_class: str, cell: str) -> str:
     rows = "".join(f"<tr><td>{cell.format(c)}</td><td>{a}</td><td>{b}</td></tr>" for c, a, b in ROWS)
-    return ("<html><head><title>Port traffic</title></head><body><article><h1>Port traffic grows</h1>" + PARAS[:600]
+    half = PARAS.index("<p>", len(PARAS) // 2)  # the table between two paragraphs
+    return ("<html><head><title>Port traffic</title></head><body><article><h1>Port traffic grows</h1>" + PARAS[:half]
             + f"<div class='{box_class}'><table><tr><th>City</th><th>2024</th><th>2023</th></tr>{rows}</table></div>"
-            + PARAS[600:] + "</article></body></html>")
+            + PARAS[half:] + "</article></body></html>")
 
 
 def test_a_data_table_in_a_box_trafilatura_drops_by_class_is_kept() -> None:
