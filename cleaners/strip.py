@@ -278,6 +278,23 @@ class Stripper:
         return removed
 
     # -- entry point ----------------------------------------------------------------------------
+    def _apply_first(self, lines: list[_Line], done: set[int], language: str | None, removed: list[Removal],
+                     credits: list[str]) -> None:
+        """Rules for the first line apply to the first line that survives the others, so that
+        re-cleaning (where that line is first from the start) gives the same text. `done`: the
+        lines they already ran on."""
+        while (k := next((k for k, ln in enumerate(lines) if ln.kept and ln.text), None)) is not None \
+                and k not in done:
+            done.add(k)
+            for _ in range(_MAX_SPAN_PASSES):
+                before = lines[k].text
+                self._apply_spans(lines[k], True, language, removed, credits)
+                if lines[k].text == before:
+                    break
+                self._apply_spans(lines[k], False, language, removed, credits)
+            lines[k].kept = bool(lines[k].text)
+            self._apply_lines(lines[k:k + 1], language, removed)
+
     def strip(self, text: str, title: str | None = None, language: str | None = None,
               judge: Judge | None = None) -> StripResult:
         """`text` must already be repaired (cleaners.unicode.repair). A `judge` drops, last, the
@@ -295,22 +312,13 @@ class Stripper:
                 self._apply_spans(line, False, language, removed, credits, candidates)
                 line.kept = bool(line.text)
         self._apply_lines(lines, language, removed)
-        # Rules for the first line apply to the first line that survives the others, so that
-        # re-cleaning (where that line is first from the start) gives the same text.
         done: set[int] = set()
-        while (k := next((k for k, ln in enumerate(lines) if ln.kept and ln.text), None)) is not None \
-                and k not in done:
-            done.add(k)
-            for _ in range(_MAX_SPAN_PASSES):
-                before = lines[k].text
-                self._apply_spans(lines[k], True, language, removed, credits)
-                if lines[k].text == before:
-                    break
-                self._apply_spans(lines[k], False, language, removed, credits)
-            lines[k].kept = bool(lines[k].text)
-            self._apply_lines(lines[k:k + 1], language, removed)
+        self._apply_first(lines, done, language, removed, credits)
         title = " ".join(title.split()) if title else None
         title, site_name = self._apply_structure(lines, title, removed)
+        # The detected headline gone, the line after it is first (as it is when the text is
+        # cleaned again with its title).
+        self._apply_first(lines, done, language, removed, credits)
         if judge is not None:
             self._apply_judge(lines, judge, removed)
         out: list[str] = []
