@@ -242,14 +242,16 @@ def keep_tables(tree: etree._Element) -> int:
         return 0
     kept = 0
     for el in OVERALL_DISCARD_XPATH[0](tree):
-        if el in holding and el.get("class") is not None and _link_share(el) < TABLE_LINK_SHARE:
+        if el in holding and el.get("class") is not None and link_share(el) < TABLE_LINK_SHARE:
             del el.attrib["class"]
             kept += 1
     return kept
 
 
-def _link_share(el: etree._Element) -> float:
-    return sum(len(text_of(a)) for a in el.iter("a")) / (len(text_of(el)) or 1)
+def link_share(el: etree._Element) -> float:
+    """Share of the element's characters inside links (nested links counted once per level, so
+    capped at 1)."""
+    return min(sum(len(text_of(a)) for a in el.iter("a")) / (len(text_of(el)) or 1), 1.0)
 
 
 CAPTION_MARK = "data-dgsn-caption"

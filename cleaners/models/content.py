@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from cleaners.extract import CAPTION_MARK, text_of
+from cleaners.extract import CAPTION_MARK, link_share
 
 MODEL_FILE = Path(__file__).with_name("content_model.npz")
 RULE_ID = "model.boilerplate"
@@ -94,7 +94,7 @@ class DomIndex:
         self.nodes: dict[tuple[str, ...], list[etree._Element]] = {}
         self.order: dict[etree._Element, int] = {}
         self.used: dict[tuple[str, ...], int] = {}
-        self.blocks: dict[etree._Element, tuple[int, int]] = {}
+        self.blocks: dict[etree._Element, float] = {}
         self.chains: dict[etree._Element, _Chain] = {}
         self.chains_container: etree._Element | None = None
         firsts = {key[0] for key in map(_key, lines) if key}
@@ -117,10 +117,8 @@ class DomIndex:
     def link_density(self, block: etree._Element) -> float:
         """Share of the block's characters inside links (once per block: lines share blocks)."""
         if block not in self.blocks:
-            chars = len(text_of(block)) or 1
-            self.blocks[block] = (chars, sum(len(text_of(a)) for a in block.iter("a")))
-        chars, links = self.blocks[block]
-        return min(links / chars, 1.0)
+            self.blocks[block] = link_share(block)
+        return self.blocks[block]
 
     def chain(self, el: etree._Element, container: etree._Element | None) -> _Chain:
         """What the path from `el` up to the root holds (_Chain). Lines share most of their
