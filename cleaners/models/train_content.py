@@ -7,9 +7,8 @@ Every page goes through clean_html with a recording judge: the lines the rules k
 features, and a label from the ground truth (a line is content when its words run, in order,
 through main_content). LightGBM learns them, each line weighted by its share of the page's words
 (the metric is per page). The cutoff is tuned on out-of-fold scores inside the train part (its four
-folds by site: the lowest within F1_TOLERANCE of the best F1), the shipped model is trained on the
-whole train part, and the script prints the held-back part's scores with and without the model (the
-held-back part is never trained on).
+folds by site), the shipped model is trained on the whole train part, and the script prints the
+held-back part's scores with and without the model (the held-back part is never trained on).
 `--oof-all` also prints 5-fold out-of-fold figures over every article page. Deterministic.
 """
 
@@ -164,16 +163,9 @@ def evaluate(pages: list[PageLines], scores: dict[str, np.ndarray],
     return p_, r_, f_, leaks / max(snippets, 1)
 
 
-# Out-of-fold F1 is flat over a wide range of cutoffs; within this much of its best, the lowest
-# cutoff is taken: it drops more of what the labels call boilerplate (less leakage) for no F1.
-F1_TOLERANCE = 0.0005
-
-
 def best_cutoff(pages: list[PageLines], scores: dict[str, np.ndarray]) -> float:
     grid = [c / 100 for c in range(40, 100, 2)]
-    f1 = {c: evaluate(pages, scores, c)[2] for c in grid}
-    best = max(f1.values())
-    return min(c for c in grid if f1[c] >= best - F1_TOLERANCE)
+    return max(grid, key=lambda c: (evaluate(pages, scores, c)[2], c))
 
 
 def _flatten(node: dict, nodes: list[tuple[int, float, int, int]], leaves: list[float], d: int = 0) -> tuple[int, int]:
