@@ -100,15 +100,16 @@ class DomIndex:
         firsts = {key[0] for key in map(_key, lines) if key}
         nodes = self.nodes
         n = 0
-        for el in tree.iter():
-            if not isinstance(el.tag, str):
-                continue
+        keyed = firsts | _MARKERS  # a text whose first word is neither needs no key: it is not indexed
+        for el in tree.iter(etree.Element):
             n += 1
             self.order[el] = n
             text, tail = el.text, el.tail
-            if text and not text.isspace() and (key := _key(text))[0] in firsts:
+            if (text and not text.isspace() and text.split(None, 1)[0].lower() in keyed
+                    and (key := _key(text))[0] in firsts):
                 nodes.setdefault(key, []).append(el)
-            if tail and not tail.isspace() and (key := _key(tail))[0] in firsts:
+            if (tail and not tail.isspace() and tail.split(None, 1)[0].lower() in keyed
+                    and (key := _key(tail))[0] in firsts):
                 parent = el.getparent()
                 if parent is not None:
                     nodes.setdefault(key, []).append(parent)
@@ -176,30 +177,52 @@ def _token_mask(attrs: str) -> int:
     return sum(1 << i for i, t in enumerate(CLASS_TOKENS) if t in attrs)
 
 
-@lru_cache(maxsize=4096)
-def _flags(mask: int, n: int) -> tuple[float, ...]:
-    return tuple(1.0 if mask >> i & 1 else 0.0 for i in range(n))
+def _bits(masks: list[int], n: int) -> np.ndarray:
+    """(rows, n) 0/1 columns of the low `n` bits of each mask."""
+    return (np.array(masks, dtype=np.int64)[:, None] >> np.arange(n, dtype=np.int64) & 1).astype(np.float32)
 
 
-def _dom_features(el: etree._Element | None, index: DomIndex, container: etree._Element | None,
-                  lo: int, hi: int) -> list[float]:
-    if el is None:
-        return [0.0] * N_DOM
-    block = _block(el)
-    tags = [0.0] * N_TAGS
-    tags[_TAG_GROUPS.get(block.tag, N_TAGS - 1) if isinstance(block.tag, str) else N_TAGS - 1] = 1.0
-    owner = [0.0] * N_OWNER
-    owner[_OWNER_GROUPS.get(el.tag, N_OWNER - 1) if isinstance(el.tag, str) else N_OWNER - 1] = 1.0
-    anc, depth, up, masks = index.chain(el, container)
-    named = 0
-    for mask in masks:
-        named |= mask
-    order = index.order.get(el, 0)
-    parent = block.getparent()
-    return [1.0, index.link_density(block), order / index.size, float(depth),
-            *tags, *_flags(anc, len(_ANCESTORS)), *_flags(named, len(CLASS_TOKENS)), *owner,
-            float(up >= 0), float(up), float(parent is not None and parent is container),
-            float(bool(hi) and order < lo), float(bool(hi) and order > hi)]
+def dom_features(els: Sequence[etree._Element | None], index: DomIndex, container: etree._Element | None,
+                 lo: int, hi: int) -> np.ndarray:
+    """(lines, N_DOM): where each line's element sits (all zero for a line not found in the tree).
+    Each line gives a few numbers and bit masks; the one-hot and flag columns are spread by numpy
+    for all lines at once."""
+    n = len(els)
+    found = [i for i, el in enumerate(els) if el is not None]
+    X = np.zeros((n, N_DOM), dtype=np.float32)
+    if not found:
+        return X
+    scalars = []  # link density, order / size, depth, up >= 0, up, parent is container, before, after
+    tags, owners, ancestors, named = [], [], [], []
+    for i in found:
+        el = els[i]
+        block = _block(el)
+        tags.append(_TAG_GROUPS.get(block.tag, N_TAGS - 1) if isinstance(block.tag, str) else N_TAGS - 1)
+        owners.append(_OWNER_GROUPS.get(el.tag, N_OWNER - 1) if isinstance(el.tag, str) else N_OWNER - 1)
+        anc, depth, up, masks = index.chain(el, container)
+        mask = 0
+        for m in masks:
+            mask |= m
+        ancestors.append(anc)
+        named.append(mask)
+        order = index.order.get(el, 0)
+        parent = block.getparent()
+        scalars.append((index.link_density(block), order / index.size, float(depth), float(up >= 0), float(up),
+                        float(parent is not None and parent is container), float(bool(hi) and order < lo),
+                        float(bool(hi) and order > hi)))
+    rows = np.array(found)
+    values = np.array(scalars, dtype=np.float32)
+    X[rows, 0] = 1.0
+    X[rows, 1:4] = values[:, :3]
+    X[rows, 4 + np.array(tags)] = 1.0
+    col = 4 + N_TAGS
+    X[rows, col:col + len(_ANCESTORS)] = _bits(ancestors, len(_ANCESTORS))
+    col += len(_ANCESTORS)
+    X[rows, col:col + len(CLASS_TOKENS)] = _bits(named, len(CLASS_TOKENS))
+    col += len(CLASS_TOKENS)
+    X[rows, col + np.array(owners)] = 1.0
+    X[rows, col + N_OWNER:] = values[:, 3:]
+    return X
 
 
 _OWNER_GROUPS = {"a": 0, "strong": 1, "b": 1, "em": 2, "i": 2, "span": 3, "time": 4, "small": 5}
@@ -236,22 +259,29 @@ def _class_table() -> np.ndarray:
 
 def _class_counts(joined: str) -> np.ndarray:
     """(lines, classes) counts of the characters of each class in each line of `joined`, and of
-    the capitals after white space and the sentence ends before it (the last two columns)."""
+    the capitals after white space and the sentence ends before it (the last two columns). The
+    last two replace bits 6 and 7 of each character's class byte, so that one byte a character
+    is unpacked and summed per line (np.add.reduceat: no running total over every character)."""
     cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    bits = _class_table()[cp]
-    space = (bits >> _SPACE_BIT & 1).astype(bool)
-    after_space, before_space = np.ones(len(cp), dtype=bool), np.ones(len(cp), dtype=bool)
-    after_space[1:], before_space[:-1] = space[:-1], space[1:]
-    marks = np.empty((len(cp) + 1, len(_CLASSES)), dtype=np.int64)
-    marks[0] = 0
-    marks[1:, :6] = bits[:, None] >> np.arange(6, dtype=np.uint8) & 1
-    marks[1:, 6] = (bits >> 3 & 1).astype(bool) & after_space  # _UPPER
-    marks[1:, 7] = (bits >> _STOP_BIT & 1).astype(bool) & before_space
-    total = np.cumsum(marks, axis=0)
+    n = len(cp)
+    bits = np.zeros(n + 1, dtype=np.uint8)  # a zero row after the end: a last empty line starts there
+    chars = bits[:n]
+    chars[:] = _class_table()[cp]
+    space = chars & 1 << _SPACE_BIT
+    upper = chars & 1 << 3  # _UPPER
+    upper[1:] &= space[:-1] >> _SPACE_BIT - 3
+    stop = chars >> _STOP_BIT - _SPACE_BIT & 1 << _SPACE_BIT
+    stop[:-1] &= space[1:]
+    chars &= (1 << _SPACE_BIT) - 1
+    chars |= upper << _SPACE_BIT - 3
+    chars |= stop << _STOP_BIT - _SPACE_BIT
+    marks = np.unpackbits(bits[:, None], axis=1, bitorder="little")
     breaks = np.flatnonzero(cp == 10)
     starts = np.concatenate(([0], breaks + 1))
-    ends = np.concatenate((breaks, [len(cp)]))
-    return (total[ends] - total[starts]).astype(np.float32)
+    ends = np.concatenate((breaks, [n]))
+    counts = np.add.reduceat(marks, starts, axis=0, dtype=np.int32)
+    counts[starts == ends] = 0  # reduceat gives an empty line the row it starts at
+    return counts.astype(np.float32)
 
 
 def _match_counts(pattern: re.Pattern[str], joined: str) -> np.ndarray:
@@ -363,7 +393,7 @@ def features(lines: Sequence[str], index: DomIndex | None,
     lo, hi = (min(orders), max(orders)) if orders else (0, 0)
     before = 0
     rows = []
-    for i, el in enumerate(els):
+    for i in range(n):
         prev_w = n_words[i - 1] if i else 0
         next_w = n_words[i + 1] if i + 1 < n else 0
         context = [i / n, before / total, (total - before - n_words[i]) / total, math.log1p(n),
@@ -373,10 +403,11 @@ def features(lines: Sequence[str], index: DomIndex | None,
                    float(i + 1 < n and lines[i + 1].rstrip().endswith(_SENT_END)),
                    float(i < first), float(i > last), math.log1p(dist[i]), math.log1p(run[i]),
                    len(bodies) / n, float(body[i]), float(counts[keys[i]])]
-        dom = _dom_features(el, index, container, lo, hi) if index is not None else [0.0] * N_DOM
-        rows.append(dom + context)
+        rows.append(context)
         before += n_words[i]
-    X[:, N_TEXT:] = np.array(rows, dtype=np.float32)  # one conversion, not one per row
+    if index is not None:
+        X[:, N_TEXT:N_TEXT + N_DOM] = dom_features(els, index, container, lo, hi)
+    X[:, N_TEXT + N_DOM:] = np.array(rows, dtype=np.float32)  # one conversion, not one per row
     return X
 
 

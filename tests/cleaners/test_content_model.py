@@ -232,13 +232,14 @@ def test_predict_walks_every_tree_as_written() -> None:
 
 
 def test_text_features_count_characters_as_their_regexes() -> None:
-    # The per-line counts come from one code-point table: they are the regexes' own counts.
+    # The per-line counts come from one code-point table, summed per line: they are the regexes' own
+    # counts (an empty line in the middle and at the end included).
     import re
 
     from cleaners.models.content import text_features
 
     lines = ["Le 3 mars, à 10h30 : « Saisie record » | Photo © DGSN/MAP", "أعلنت المديرية، يوم 12 مارس؟ نعم…",
-             "", "ΣΊΣΥΦΟΣ İstanbul ÀÖØÞßÿ 😀 𝟘𝟙 ٣٤", "x.y! ok.\u00a0Next?\u2028End", "A a B? b. C"]
+             "", "ΣΊΣΥΦΟΣ İstanbul ÀÖØÞßÿ 😀 𝟘𝟙 ٣٤", "x.y! ok.\u00a0Next?\u2028End", "A a B? b. C", ""]
     X = text_features(lines)
     f32 = np.float32
     for i, line in enumerate(lines):
@@ -253,3 +254,22 @@ def test_text_features_count_characters_as_their_regexes() -> None:
         assert X[i, 10] == n[r"(?<!\S)[A-ZÀ-ÖØ-Þ]"] / words
         assert X[i, 11] == n[r"[\u0600-\u06ff]"] / chars
         assert X[i, 12] == n[r"[.!?؟…](?=\s|$)"]
+
+
+def test_dom_columns_of_found_and_unfound_lines() -> None:
+    # The DOM columns are spread for all lines at once: a line found in the tree gets the "found"
+    # column, one block-tag column and one owner column; a line not in the tree gets none at all.
+    from cleaners.models.content import N_DOM, N_OWNER, N_TAGS, N_TEXT, features
+
+    html = (f"<html><body><article><h1>Forged papers</h1><p>{BODY['en'][0]}</p><p>{BODY['en'][1]}</p>"
+            "<p>By <a href='/a'>Staff writer</a></p></article></body></html>")
+    text, _, tree = extract_tree(html)
+    lines = [*text.split("\n"), "A line that is nowhere in the page"]
+    X = features(lines, DomIndex(tree, lines))[:, N_TEXT:N_TEXT + N_DOM]
+    assert X[-1].tolist() == [0.0] * N_DOM
+    found = X[:-1]
+    assert found[:, 0].tolist() == [1.0] * len(found)
+    assert found[:, 4:4 + N_TAGS].sum(axis=1).tolist() == [1.0] * len(found)
+    owners = found[:, N_DOM - 5 - N_OWNER:N_DOM - 5]
+    assert owners.sum(axis=1).tolist() == [1.0] * len(found)
+    assert set(np.unique(found[:, 4:N_DOM - 5])) <= {0.0, 1.0}
