@@ -14,6 +14,8 @@ Rows printed (P, R, F1 and "without" leakage of the article pages, mean per page
   lines (runs of boilerplate);
 - + lexical cohesion: four columns more, how many of the line's content words (4+ letters, not a
   stopword) the page's body paragraphs use elsewhere (script-neutral: no word list but STOPWORDS);
+- + hashed words: one column more, a line's words themselves: the mean Naive-Bayes log-count ratio
+  of its hashed word unigrams and bigrams (numpy, fit on the other train folds, so out of fold);
 - without noisy pages: the shipped features, trained without the pages whose rules-only text has
   precision under 0.5 (a ground truth much narrower than the page's text), scored on all;
 - + agreement: two columns more, whether the line is in trafilatura's favor_precision and
@@ -29,6 +31,7 @@ import pickle
 import re
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,7 @@ from cleaners.models import train_content as tc  # noqa: E402
 from cleaners.models.content import STOPWORDS, _is_body  # noqa: E402
 
 _WORD = re.compile(r"\w+")
+BUCKETS = 2**18  # hashed words: the bucket space, and B, the smoothing's vocabulary size
 
 
 def _norm(text: str) -> str:
@@ -104,6 +108,56 @@ def agreement(pages: list[tc.PageLines], root: Path) -> None:
             other = f" {_norm(trafilatura.extract(text, url=url, **{mode: True}) or '')} "
             cols.append([float(bool(key) and f" {key} " in other) for key in map(_norm, p.lines)])
         p.X = np.hstack([p.X, np.array(cols, dtype=np.float32).T])
+
+
+def hashed_words(lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A page's (line index, bucket) pairs: the distinct hashed unigrams and bigrams of each line's
+    lowercase words, an all-digit word as "#" (dates, counts: no vocabulary of their own). zlib.crc32,
+    not hash(): Python salts str hashes per process, and the figures must rerun the same."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, text in enumerate(lines):
+        toks = ["#" if t.isdigit() else t for t in _WORD.findall(text.lower())]
+        grams = [*toks, *map(" ".join, zip(toks, toks[1:], strict=False))]
+        found = sorted({zlib.crc32(g.encode()) % BUCKETS for g in grams})  # binary: a bucket once a line
+        rows += [i] * len(found)
+        cols += found
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+Grams = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def log_count_ratio(pages: list[tc.PageLines], grams: Grams, article_weight: float = 3.0) -> np.ndarray:
+    """Per bucket, the weighted Naive-Bayes log-count ratio, boilerplate over content, lines weighted
+    as tc.fit weighs them. alpha = 1; B = all 2**18 buckets, not the ones seen: the smoothing then
+    does not depend on which buckets a fold's pages happen to hold."""
+    used = [p for p in pages if len(p.lines)]
+    w = np.concatenate([(p.w * (article_weight if p.is_article else 1.0) * len(pages))[grams[p.name][0]]
+                        for p in used])
+    boiler = np.concatenate([p.y[grams[p.name][0]] for p in used]) == 1
+    col = np.concatenate([grams[p.name][1] for p in used])
+    p_, q_ = np.bincount(col[boiler], w[boiler], BUCKETS), np.bincount(col[~boiler], w[~boiler], BUCKETS)
+    return np.log((p_ + 1.0) / (p_.sum() + BUCKETS)) - np.log((q_ + 1.0) / (q_.sum() + BUCKETS))
+
+
+def lexical_score(r: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Mean ratio over each line's buckets (a mean, not NB's sum, so long lines are not extreme by
+    length alone); 0 for a line without a word."""
+    return np.bincount(rows, r[cols], n) / np.maximum(np.bincount(rows, minlength=n), 1)
+
+
+def lexical(train: list[tc.PageLines], held: list[tc.PageLines],
+            grams: Grams) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The lexical score of the train part's lines from ratios of the other train folds (so the
+    column stacked on it never saw the line's own label), and of the held-back lines from ratios of
+    the whole train part."""
+    oof: dict[str, np.ndarray] = {}
+    for k in sorted({p.fold for p in train}):
+        r = log_count_ratio([p for p in train if p.fold != k], grams)
+        oof |= {p.name: lexical_score(r, *grams[p.name], len(p.lines)) for p in train if p.fold == k and len(p.lines)}
+    r = log_count_ratio(train, grams)
+    return oof, {p.name: lexical_score(r, *grams[p.name], len(p.lines)) for p in held if len(p.lines)}
 
 
 def scored(train: list[tc.PageLines], held: list[tc.PageLines]):
@@ -210,6 +264,13 @@ def main() -> None:
     for p in pages:
         p.X = base[p.name] if not len(p.lines) else np.hstack([base[p.name], cohesion(p.lines)])
     line("+ lexical cohesion", train, held, *scored(train, held))
+    start = time.perf_counter()
+    grams = {p.name: hashed_words(p.lines) for p in pages}
+    lex_train, lex_held = lexical(train, held, grams)
+    lex = lex_train | lex_held
+    for p in pages:  # hstack copies: the cached base columns stay as they are for the rows below
+        p.X = base[p.name] if not len(p.lines) else np.hstack([base[p.name], lex[p.name][:, None].astype(np.float32)])
+    line("+ hashed words", train, held, *scored(train, held), time.perf_counter() - start)
     for p in pages:
         p.X = base[p.name]
     clean = [p for p in train if not p.is_article or devsets.prf("\n".join(p.lines), p.gold)[0] >= 0.5]
