@@ -178,7 +178,8 @@ def _token_mask(attrs: str) -> int:
 
 
 def _bits(masks: list[int], n: int) -> np.ndarray:
-    """(rows, n) 0/1 columns of the low `n` bits of each mask."""
+    """(rows, n) 0/1 columns of the low `n` bits of each mask (int64: n must stay under 63)."""
+    assert n < 63, n
     return (np.array(masks, dtype=np.int64)[:, None] >> np.arange(n, dtype=np.int64) & 1).astype(np.float32)
 
 
