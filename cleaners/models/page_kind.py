@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -78,12 +79,14 @@ CONTAINER_TOKENS = ("article", "entry", "post", "story", "content", "body", "tex
                     "elementor", "service", "hero", "feature", "tab", "accordion", "faq", "sidebar", "widget")
 _PROSE_WORDS = 25  # words of a <p> that is running text
 _SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
-# The three patterns below run over a whole page's text. Each begins with one character class, so
-# `re` skips ahead to where a match can start; a leading `\b` before a digit is written as a
-# lookbehind after it. They find what these plain forms find (tests/cleaners/test_page_kind.py):
+# The patterns below run over a whole page's text. _PRICE and _DATE_TEXT begin with one character
+# class, so `re` skips ahead to where a match can start; a leading `\b` before a digit is written as
+# a lookbehind after it. They find what these plain forms find (tests/cleaners/test_page_kind.py):
 #   price: [$€£¥]\s?\d|\d\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم)
 #   date:  \b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|\b\d{1,2}:\d\d\b
 #   year:  \b(?:19[5-9]\d|20[0-4]\d)\b
+# Skipping ahead to a class still tests each character (~1 ms a page), so the year is two patterns
+# that begin with literal text, which `re` finds as fast as str.find (_years).
 _PRICE = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم))")
 _PAGE_TEXT_CHARS = 200_000  # of the page's text, for the price and date counts
 _DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
@@ -92,10 +95,22 @@ _SEGMENT = re.compile(r"[/\-_.,+=&?]+|\d+")
 _DATE_TEXT = re.compile(r"\d(?<!\w\d)(?:\d?[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?<=1)9\d\d[/.-]\d{1,2}[/.-]\d{1,2}"
                         r"|(?<=2)0\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|\d(?<!\w\d)\d?:\d\d\b")
 _TITLE_SEP = re.compile(r"\s[|\-–—:·•»]\s")
-_YEAR = re.compile(r"[12](?<!\w[12])(?:(?<=1)9[5-9]\d|(?<=2)0[0-4]\d)\b")
+_YEAR_19 = re.compile(r"19(?<!\w19)[5-9]\d\b")
+_YEAR_20 = re.compile(r"20(?<!\w20)[0-4]\d\b")
 _BLOCKS = ("div", "li", "article", "section", "tr", "p")
 _SKIPPED = frozenset(("script", "style", "noscript", "template", "svg"))
 _LINK_HEADINGS = frozenset(("h2", "h3", "h4"))
+_COUNTED = ("a", "p", "article", "time", "h1", "h2", "h3", "h4", "form", "input", "textarea", "select", "button",
+            "video", "iframe", "img", "table", "pre", "code", "li", "ul", "nav", "aside", "footer", "dl",
+            "blockquote", "section", "header", "main", "svg", "figure", "strong", "ol", "label", "i")
+# Compiled once (el.xpath compiles at each call); each is one walk of the tree, in C.
+_ELEMENTS = etree.XPath("count(descendant-or-self::*)")
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
+_CLASSES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_IDS = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+_STRING = etree.XPath("string()", smart_strings=False)
+_TAG = attrgetter("tag")
+_ITEMTYPES = etree.XPath("//*/@itemtype", smart_strings=False)  # as //@itemtype, without the text nodes
 N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
 N_TYPES = 2 * len(_GROUPS) + len(_OG_TYPES) + 14
 N_URL = 10 + len(URL_TOKENS)
@@ -127,76 +142,93 @@ def _holding_links(root: etree._Element) -> set[etree._Element]:
     return linked
 
 
-def _token_counts(names: list[str]) -> list[int]:
-    """How often each of CLASS_TOKENS occurs in the class and id values `names`, as in one string of
-    them all: a page repeats its values, so each distinct value is searched once, and the values
-    seen equally often are searched as one string, its counts multiplied."""
+def _token_counts(names: Mapping[str, int]) -> list[int]:
+    """How often each of CLASS_TOKENS occurs in the class and id values `names` (each with the times
+    the page has it), as in one string of them all: a page repeats its values, so each distinct
+    value is searched once, and the values seen equally often are searched as one string, its
+    counts multiplied."""
     by_times: dict[int, list[str]] = {}
-    for name, times in Counter(names).items():
-        by_times.setdefault(times, []).append(name)
+    for name, times in names.items():
+        if times > 0:
+            by_times.setdefault(times, []).append(name)
     counts = [0] * len(CLASS_TOKENS)
     for times, group in by_times.items():
-        joined = "\n".join(group).lower()
-        for i, token in enumerate(CLASS_TOKENS):
-            counts[i] += times * joined.count(token)
+        found = map("\n".join(group).lower().count, CLASS_TOKENS)  # the loop over the tokens in C
+        counts = [n + times * f for n, f in zip(counts, found, strict=True)]
     return counts
+
+
+def _chars(texts: Iterable[str | None]) -> int:
+    """The characters of `texts` but the white space around each."""
+    return sum(map(len, map(str.strip, filter(None, texts))))
+
+
+def _years(text: str) -> int:
+    """How many matches of the plain year pattern (above) `text` holds: two cannot overlap, so this
+    is the count of 19.. plus that of 20.., each a pattern beginning with literal text."""
+    return len(_YEAR_19.findall(text)) + len(_YEAR_20.findall(text))
 
 
 def dom_features(tree: etree._Element) -> list[float]:
     """The structure of the page as parsed, before any pruning (so the page's own navigation and
-    repeated teasers are still there): one pass over the elements."""
-    counts = dict.fromkeys(("a", "p", "article", "time", "h1", "h2", "h3", "h4", "form", "input", "textarea",
-                            "select", "button", "video", "iframe", "img", "table", "pre", "code", "li", "ul",
-                            "nav", "aside", "footer", "dl", "blockquote", "section", "header", "main", "svg",
-                            "figure", "strong", "ol", "label", "i"), 0)
-    names: list[str] = []  # class and id values, counted by token at the end (one str.count each)
-    prose = prose_words = heading_links = sentence_ps = 0
-    longest, longest_p = 0, None
-    link_chars = total_chars = 0
-    runs = 0  # siblings of one tag and class, each holding a link: teasers of a listing
-    best_run = 0
-    n = 0
+    repeated teasers are still there).
+
+    Each element that reaches Python costs a Python object, so the tree is read in C where it can
+    be: XPath, and lxml's iter with tags (the elements of other tags stay in C). `tree` is as
+    parse_html gives it: libxml2's parser makes the text between two tags one text node, so the
+    text nodes are what itertext gives (the pruning that follows can leave two side by side)."""
     body = tree.find(".//body")
     root = body if body is not None else tree
     linked = _holding_links(root)
-    for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        n += 1
-        if tag in counts:
-            counts[tag] += 1
-        if tag in _SKIPPED:
-            continue
-        text = el.text
-        if text and not text.isspace():
-            chars = len(text.strip())
-            total_chars += chars
-            if tag == "a":
-                link_chars += chars
-            else:
-                parent = el.getparent()
-                if parent is not None and parent.tag == "a":
-                    link_chars += chars
-        tail = el.tail
-        if tail and not tail.isspace():
-            total_chars += len(tail.strip())
-        cls, ident = el.get("class"), el.get("id")
-        if cls or ident:
-            names.append(f"{cls or ''} {ident or ''}")
-        if tag == "p":
-            ptext = " ".join(el.itertext())
-            words = _words(ptext)
-            if words > longest:
-                longest, longest_p = words, el
-            if words >= _PROSE_WORDS:
-                prose += 1
-                prose_words += words
-                if _SENT_END.search(ptext):
-                    sentence_ps += 1
-        elif tag in _LINK_HEADINGS and el in linked:
-            heading_links += 1
-        if len(el) >= 3:
+    n = int(_ELEMENTS(root))
+    c = Counter(map(_TAG, root.iter(*_COUNTED)))  # only these elements reach Python
+    texts = _TEXT_NODES(root)
+    names = Counter(_CLASSES(root))  # class and id values, counted by token at the end
+    names.update(_IDS(root))
+    # The skipped elements (script, style...) are counted, but not their text, tail, class and id;
+    # nor the tail of a comment or processing instruction (none in parse_html's trees).
+    uncounted: list[str | None] = []
+    unnamed: list[str | None] = []
+    entities = False
+    for el in root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity, *_SKIPPED):
+        if el.tag is etree.Entity:  # whose text ("&name;") itertext gives
+            entities = True
+        elif isinstance(el.tag, str):
+            uncounted.append(el.text)
+            unnamed += (el.get("class"), el.get("id"))
+        if el is not root:
+            uncounted.append(el.tail)
+    names.subtract(filter(None, unnamed))  # an empty value holds no token, counted or not
+    total_chars = _chars(texts) - _chars(uncounted)
+    if root.tag not in _SKIPPED:
+        total_chars += _chars([root.tail])
+    link_texts: list[str | None] = []  # of each <a>, and of each element right in one
+    for a in root.iter("a"):
+        link_texts.append(a.text)
+        link_texts += [child.text for child in a
+                       if isinstance(child.tag, str) and child.tag != "a" and child.tag not in _SKIPPED]
+    parent = root.getparent()
+    if parent is not None and parent.tag == "a" and root.tag != "a" and root.tag not in _SKIPPED:
+        link_texts.append(root.text)
+    link_chars = _chars(link_texts)
+    prose = prose_words = sentence_ps = 0
+    longest, longest_p = 0, None
+    for p in root.iter("p"):
+        ptext = " ".join(p.itertext()) if len(p) else p.text or ""  # (itertext only if it has children)
+        words = _words(ptext)
+        if words > longest:
+            longest, longest_p = words, p
+        if words >= _PROSE_WORDS:
+            prose += 1
+            prose_words += words
+            if _SENT_END.search(ptext):
+                sentence_ps += 1
+    heading_links = sum(1 for h in root.iter(*_LINK_HEADINGS) if h in linked)
+    runs = 0  # siblings of one tag and class, each holding a link: teasers of a listing
+    best_run = 0
+    # Only an element holding a link can have children holding one (root's ancestors aside).
+    for el in linked.difference(root.iterancestors()):
+        if el.tag not in _SKIPPED and len(el) >= 3:
             groups: dict[tuple[str, str], int] = {}
             for child in el:
                 if child in linked and child.tag in _BLOCKS:
@@ -212,10 +244,10 @@ def dom_features(tree: etree._Element) -> list[float]:
     if longest_p is not None:
         parent = longest_p.getparent()
         if parent is not None:
-            siblings = _log(sum(1 for c in parent if c.tag == "p"))
-            box_chars = len(parent.xpath("string()")) or 1
+            siblings = _log(sum(1 for child in parent if child.tag == "p"))
+            box_chars = len(_STRING(parent)) or 1
             share = min(box_chars / max(total_chars, 1), 1.0)
-            box_links = min(sum(len(a.xpath("string()")) for a in parent.iter("a")) / box_chars, 1.0)
+            box_links = min(sum(len(_STRING(a)) for a in parent.iter("a")) / box_chars, 1.0)
             box_headings = _log(sum(1 for h in parent.iter("h2", "h3", "h4")))
         node, up = longest_p, 0
         while node is not None:
@@ -230,9 +262,8 @@ def dom_features(tree: etree._Element) -> list[float]:
             up += 1
         depth = float(up)
     text_chars = max(total_chars, 1)
-    c = counts
     inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
-    page_text = " ".join(root.itertext())[:_PAGE_TEXT_CHARS]
+    page_text = " ".join(root.itertext() if entities else texts)[:_PAGE_TEXT_CHARS]
     classes = _token_counts(names)
     prices = len(_PRICE.findall(page_text))
     headings = c["h2"] + c["h3"] + c["h4"]
@@ -240,22 +271,36 @@ def dom_features(tree: etree._Element) -> list[float]:
            _log(c["p"]), _log(prose), _log(prose_words), _log(longest), prose_words / text_chars * 6,
            _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
            _log(prices), c["li"] / max(c["p"], 1), c["img"] / max(prose, 1), headings / max(prose, 1),
-           _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(len(_YEAR.findall(page_text))),
+           _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(_years(page_text)),
            siblings, depth, in_article, float(c["h1"]), share, box_links, box_headings]
-    out += [_log(c[t]) for t in counts if t != "h1"]
+    out += [_log(c[t]) for t in _COUNTED if t != "h1"]
     out += [_log(x) for x in classes] + container
     assert len(out) == N_DOM, len(out)
     return out
 
 
 def _itemtypes(tree: etree._Element) -> list[str]:
-    return [t.rsplit("/", 1)[-1].lower() for t in tree.xpath("//@itemtype")]
+    return [t.rsplit("/", 1)[-1].lower() for t in _ITEMTYPES(tree)]
 
 
 def type_features(tree: etree._Element) -> list[float]:
     """What the page declares itself to be: JSON-LD @type and microdata itemtype (by group), og:type,
     and whether it states a publication time or an author."""
-    json_ld = [el.text for el in tree.iter("script") if el.get("type") == "application/ld+json" and el.text]
+    json_ld: list[str] = []
+    metas: list[etree._Element] = []
+    pagination = 0.0  # a link to the next or previous page
+    title = None  # the first <title> below tree, as tree.find(".//title")
+    for el in tree.iter("script", "meta", "link", "title"):  # one walk for the four
+        if el.tag == "script":
+            if el.get("type") == "application/ld+json" and el.text:
+                json_ld.append(el.text)
+        elif el.tag == "meta":
+            metas.append(el)
+        elif el.tag == "link":
+            if el.get("rel") in ("next", "prev"):
+                pagination = 1.0
+        elif title is None and el is not tree:
+            title = el
     ld = [0.0] * len(_GROUPS)
     for node in _json_ld_nodes(json_ld):
         types = node.get("@type")
@@ -270,7 +315,7 @@ def type_features(tree: etree._Element) -> list[float]:
             micro[_GROUPS.index(group)] += 1
     og = [0.0] * len(_OG_TYPES)
     published = author = news = large_card = 0.0
-    for el in tree.iter("meta"):
+    for el in metas:
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
         value = (el.get("content") or "").strip().lower()
         if key == "og:type":
@@ -286,11 +331,9 @@ def type_features(tree: etree._Element) -> list[float]:
             news = 1.0
         elif key == "twitter:card" and value == "summary_large_image":
             large_card = 1.0
-    pagination = float(any(el.get("rel") in ("next", "prev") for el in tree.iter("link")))
     raw = " ".join(json_ld)
     keys = [float(f'"{k}"' in raw) for k in ("datePublished", "author", "articleBody", "headline", "offers",
                                               "itemListElement", "breadcrumb")]
-    title = tree.find(".//title")
     title_text = " ".join(title.itertext()) if title is not None else ""
     return ([_log(x) for x in ld] + [_log(x) for x in micro] + og
             + [published, author, pagination, news, large_card, *keys, _log(_words(title_text)),
@@ -319,10 +362,11 @@ def text_features(text: str, title: str | None, published_at: str | None, author
     cleaning took out of the `extracted` text (`removed`: the rule id of each removal)."""
     lines = [line for line in text.split("\n") if line.strip()]
     words = [len(line.split()) for line in lines]
-    sentences = sum(1 for line in lines if _SENT_END.search(line))
+    ends = [_SENT_END.search(line) is not None for line in lines]  # a sentence ends the line
+    sentences = sum(ends)
     total = sum(words)
     n = max(len(lines), 1)
-    headings = sum(1 for line, w in zip(lines, words, strict=True) if w <= 10 and not _SENT_END.search(line))
+    headings = sum(1 for end, w in zip(ends, words, strict=True) if w <= 10 and not end)
     questions = sum(1 for line in lines if line.rstrip().endswith(("?", "؟")))
     digits = sum(map(str.isdigit, text)) / max(len(text), 1)
     first = sum(words[:3])
