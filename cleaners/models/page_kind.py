@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 from lxml import etree
 
+from cleaners.extract import link_share, text_of
 from cleaners.metadata import _json_ld_nodes
 from cleaners.models.content import Forest
 
@@ -108,7 +109,6 @@ _ELEMENTS = etree.XPath("count(descendant-or-self::*)")
 _TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
 _CLASSES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 _IDS = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
-_STRING = etree.XPath("string()", smart_strings=False)
 _TAG = attrgetter("tag")
 _ITEMTYPES = etree.XPath("//*/@itemtype", smart_strings=False)  # as //@itemtype, without the text nodes
 N_DOM = 29 + 34 + len(CLASS_TOKENS) + len(CONTAINER_TOKENS)
@@ -245,9 +245,8 @@ def dom_features(tree: etree._Element) -> list[float]:
         parent = longest_p.getparent()
         if parent is not None:
             siblings = _log(sum(1 for child in parent if child.tag == "p"))
-            box_chars = len(_STRING(parent)) or 1
-            share = min(box_chars / max(total_chars, 1), 1.0)
-            box_links = min(sum(len(_STRING(a)) for a in parent.iter("a")) / box_chars, 1.0)
+            share = min((len(text_of(parent)) or 1) / max(total_chars, 1), 1.0)
+            box_links = link_share(parent)
             box_headings = _log(sum(1 for h in parent.iter("h2", "h3", "h4")))
         node, up = longest_p, 0
         while node is not None:
