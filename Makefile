@@ -33,8 +33,9 @@ system-packages:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Two test processes (pytest-xdist): the tests wait on servers and subprocesses as much as they compute.
 test: system-packages $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Refresh the pins after changing dependencies in pyproject.toml (--all: setuptools too, which scrapyd needs below 81).
 lock: $(VENV)/.installed-test

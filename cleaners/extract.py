@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from copy import copy
 from functools import lru_cache
 
@@ -21,6 +22,11 @@ from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
 from cleaners.metadata import Metadata, extract_metadata
 from cleaners.rules import load_data
+
+try:
+    from cleaners.xpaths import discard_blocks, faster
+except ImportError:  # another trafilatura than pyproject.toml's: its own expressions (slower, same nodes)
+    discard_blocks, faster = OVERALL_DISCARD_XPATH[0], nullcontext
 
 
 @lru_cache(maxsize=1)
@@ -241,7 +247,7 @@ def keep_tables(tree: etree._Element) -> int:
     if not holding:
         return 0
     kept = 0
-    for el in OVERALL_DISCARD_XPATH[0](tree):
+    for el in discard_blocks(tree):
         if el in holding and el.get("class") is not None and link_share(el) < TABLE_LINK_SHARE:
             del el.attrib["class"]
             kept += 1
@@ -348,14 +354,16 @@ def _options(recall: bool) -> Extractor:
 def _run(tree: etree._Element, url: str | None, recall: bool) -> str:
     """What trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_recall=recall)
     gives as text, without its per-call costs: a new Extractor (it reads the config file's values)
-    and a deep copy of the tree (ours is parsed for this extraction alone). trafilatura prunes
-    the tree in place. The cascade is trafilatura's internal API: trafilatura is pinned, and
-    tests/cleaners/test_extract.py checks that both give the same text."""
+    and a deep copy of the tree (ours is parsed for this extraction alone), and with its node
+    selections in Python (cleaners/xpaths.py). trafilatura prunes the tree in place. The cascade
+    is trafilatura's internal API: trafilatura is pinned, and tests/cleaners/test_extract.py
+    checks that both give the same text."""
     options = copy(_options(recall))
     options.url = url
     options.source = url and url.encode("utf-8", "replace").decode("utf-8")
     try:
-        body, text, _, _ = trafilatura_sequence(tree, options, url)
+        with faster():
+            body, text, _, _ = trafilatura_sequence(tree, options, url)
     except (TypeError, ValueError):
         return ""
     if len(text) < options.min_output_size:
