@@ -258,6 +258,12 @@ def _class_table() -> np.ndarray:
     return table
 
 
+def digit_positions(text: str) -> np.ndarray:
+    """Where `text` has a character that `\\d` matches (one table lookup per character, no regex pass)."""
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return np.flatnonzero(_class_table()[cp] & 1 << _CLASSES.index(_DIGIT))
+
+
 def _class_counts(joined: str) -> np.ndarray:
     """(lines, classes) counts of the characters of each class in each line of `joined`, and of
     the capitals after white space and the sentence ends before it (the last two columns). The

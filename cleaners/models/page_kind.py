@@ -29,7 +29,7 @@ from lxml import etree
 
 from cleaners.extract import link_share, text_of
 from cleaners.metadata import _json_ld_nodes
-from cleaners.models.content import Forest
+from cleaners.models.content import Forest, digit_positions
 
 MODEL_FILE = Path(__file__).with_name("page_kind_model.npz")
 ARTICLE, NOT_ARTICLE = "article", "not_article"
@@ -163,6 +163,27 @@ def _chars(texts: Iterable[str | None]) -> int:
     return sum(map(len, map(str.strip, filter(None, texts))))
 
 
+# Every price and date match holds a digit, and what it spans and looks at lies within 5
+# characters of one: 2 before ("$ 5"), 5 past ("5 Dhs" and the character its \b reads). So in the
+# stretches of text within _NEAR_DIGIT (5 or more) characters of a digit, joined by a NUL (which no
+# match holds), the two patterns find what they find in the whole text.
+_NEAR_DIGIT = 8
+
+
+def _near_digits(text: str) -> str:
+    """The stretches of `text` within _NEAR_DIGIT characters of a digit (merged where they meet),
+    joined by NULs. A page's text is mostly letters, and `re` tests each of them for a \\d (a
+    Unicode category lookup, ~1.9 ms a page for each pattern); the table lookup of the whole text
+    as an array costs a fraction of one pass."""
+    digits = digit_positions(text)
+    if not len(digits):
+        return ""
+    gaps = np.flatnonzero(np.diff(digits) > 2 * _NEAR_DIGIT)
+    starts = np.maximum(digits[np.concatenate(([0], gaps + 1))] - _NEAR_DIGIT, 0)
+    ends = digits[np.concatenate((gaps, [len(digits) - 1]))] + _NEAR_DIGIT + 1
+    return "\x00".join([text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
+
+
 def _years(text: str) -> int:
     """How many matches of the plain year pattern (above) `text` holds: two cannot overlap, so this
     is the count of 19.. plus that of 20.., each a pattern beginning with literal text."""
@@ -264,13 +285,14 @@ def dom_features(tree: etree._Element) -> list[float]:
     inputs = c["input"] + c["textarea"] + c["select"] + c["button"]
     page_text = " ".join(root.itertext() if entities else texts)[:_PAGE_TEXT_CHARS]
     classes = _token_counts(names)
-    prices = len(_PRICE.findall(page_text))
+    near_digits = _near_digits(page_text)
+    prices = len(_PRICE.findall(near_digits))
     headings = c["h2"] + c["h3"] + c["h4"]
     out = [_log(n), _log(total_chars), link_chars / text_chars, _log(c["a"]), c["a"] / max(total_chars / 100, 1),
            _log(c["p"]), _log(prose), _log(prose_words), _log(longest), prose_words / text_chars * 6,
            _log(sentence_ps), _log(heading_links), heading_links / max(prose, 1), _log(best_run), _log(runs),
            _log(prices), c["li"] / max(c["p"], 1), c["img"] / max(prose, 1), headings / max(prose, 1),
-           _log(inputs), _log(len(_DATE_TEXT.findall(page_text))), _log(_years(page_text)),
+           _log(inputs), _log(len(_DATE_TEXT.findall(near_digits))), _log(_years(page_text)),
            siblings, depth, in_article, float(c["h1"]), share, box_links, box_headings]
     out += [_log(c[t]) for t in _COUNTED if t != "h1"]
     out += [_log(x) for x in classes] + container
