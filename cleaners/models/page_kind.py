@@ -87,7 +87,8 @@ _SENT_END = re.compile(r"[.!?؟…]['\"»”)]?\s*$")
 #   date:  \b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d|(?:19|20)\d\d[/.-]\d{1,2}[/.-]\d{1,2})\b|\b\d{1,2}:\d\d\b
 #   year:  \b(?:19[5-9]\d|20[0-4]\d)\b
 # Skipping ahead to a class still tests each character (~1 ms a page), so the year is two patterns
-# that begin with literal text, which `re` finds as fast as str.find (_years).
+# that begin with literal text, which `re` finds as fast as str.find (_years), and the price and
+# date patterns run over the text near digits only (_near_digits).
 _PRICE = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)\s?(?:[$€£¥]|MAD\b|DH\b|Dhs?\b|EUR\b|USD\b|درهم))")
 _PAGE_TEXT_CHARS = 200_000  # of the page's text, for the price and date counts
 _DATE_PATH = re.compile(r"/(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
