@@ -80,6 +80,7 @@ _CP = str.maketrans("CP", "cp")
 
 
 def body_article(tree: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[0]: article-body ids and classes (`.//*[…][1]`: each parent's first match)."""
     def match(el: etree._Element) -> bool:
         i, c = el.get("id"), el.get("class")
         return (c in ("post", "entry") or el.get("itemprop") == "articleBody" or i == "articleContent"
@@ -88,11 +89,13 @@ def body_article(tree: etree._Element) -> list[etree._Element]:
 
 
 def body_first_article(tree: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[1]: `(.//article)[1]`."""
     first = next(tree.iterdescendants("article"), None)
     return [] if first is None else [first]
 
 
 def body_story(tree: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[2]: the first story container."""
     for el in tree.iterdescendants(*_CONTAINERS):
         i, c = el.get("id"), el.get("class")
         if (el.get("role") == "article" or i in ("article", "story")
@@ -104,6 +107,7 @@ def body_story(tree: etree._Element) -> list[etree._Element]:
 
 
 def body_main_content(tree: etree._Element) -> list[etree._Element]:
+    """BODY_XPATH[3]: the first main-content container."""
     for el in tree.iterdescendants(*_CONTAINERS):
         i, c = el.get("id"), el.get("class")
         if (i == "content" or c == "content"
@@ -115,8 +119,8 @@ def body_main_content(tree: etree._Element) -> list[etree._Element]:
 
 
 def body_main(tree: etree._Element) -> list[etree._Element]:
-    """The first article, div or section whose class, id or role starts with 'main', and the first
-    <main>, in document order."""
+    """BODY_XPATH[4]: the first article, div or section whose class, id or role starts with 'main',
+    and the first <main>, in document order."""
     out: list[etree._Element] = []
     block = main = False
     for el in tree.iterdescendants("article", "div", "section", "main"):
@@ -138,6 +142,7 @@ _MVP = _re("mvp-post-add-(?:box|wrap)")
 
 
 def infinite_scroll(tree: etree._Element) -> list[etree._Element]:
+    """RAW_TREE_PRUNE_XPATH[0]: appended-article containers, unless they hold the page's <h1>."""
     out = []
     for el in tree.iterdescendants("div", "section", "aside"):
         i, c = el.get("id") or "", el.get("class") or ""
@@ -148,6 +153,7 @@ def infinite_scroll(tree: etree._Element) -> list[etree._Element]:
 
 
 def elementor_share(tree: etree._Element) -> list[etree._Element]:
+    """RAW_TREE_PRUNE_XPATH[1]."""
     return [el for el in tree.iterdescendants("div", "section", "aside")
             if "elementor-share-buttons" in (el.get("class") or "")]
 
@@ -158,6 +164,7 @@ _COMMENTS_CLASS = _re(xp._COMMENTS_CLASS)
 
 
 def comments_and_lists(tree: etree._Element) -> list[etree._Element]:
+    """REMOVE_COMMENTS_AND_LISTS_XPATH[0]: comment containers, and ol/ul comment lists."""
     out = []
     for el in tree.iterdescendants("div", "list", "section", "details", "ol", "ul"):
         i, c = el.get("id") or "", el.get("class") or ""
@@ -172,6 +179,7 @@ _DISCARD_CLASS = _re(xp._alt(xp._OVERALL_DISCARD_BOTH_TOKENS + xp._OVERALL_DISCA
 
 
 def discard_blocks(tree: etree._Element) -> list[etree._Element]:
+    """OVERALL_DISCARD_XPATH[0]: blocks named as boilerplate (share, nav, ads, footer, meta...)."""
     out = []
     for el in tree.iterdescendants(*_BLOCKS):
         if not len(el.attrib):
@@ -193,7 +201,8 @@ _HIDDEN_CLASS = _re("^hide-|comments-title|nocomments|-reply-|message|akismet|su
 
 
 def discard_hidden(tree: etree._Element) -> list[etree._Element]:
-    """Of every element. `re:test(@id|@style, 'hidden')` and `starts-with(@id|@class, 'reply-')`
+    """OVERALL_DISCARD_XPATH[1], of every element: hidden, and comment furniture.
+    `re:test(@id|@style, 'hidden')` and `starts-with(@id|@class, 'reply-')`
     read the first of the two attributes: that is looked up only when either holds the text."""
     out = []
     for el in tree.iterdescendants(etree.Element):
@@ -216,11 +225,13 @@ def discard_hidden(tree: etree._Element) -> list[etree._Element]:
 
 
 def captions(tree: etree._Element) -> list[etree._Element]:
+    """DISCARD_IMAGE_ELEMENTS[0]."""
     return [el for el in tree.iterdescendants(*_BLOCKS)
             if "caption" in (el.get("id") or "") or "caption" in (el.get("class") or "")]
 
 
 def teasers(tree: etree._Element) -> list[etree._Element]:
+    """TEASER_DISCARD_XPATH[0]."""
     return [el for el in tree.iterdescendants(*_BLOCKS)
             if "teaser" in (el.get("id") or "").replace("T", "t")
             or "teaser" in (el.get("class") or "").replace("T", "t")]
