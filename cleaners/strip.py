@@ -20,6 +20,7 @@ from cleaners.topics import match_topics
 _SPACES = re.compile(r"[ \t]+")
 _WORD = re.compile(r"\w")
 _TOKEN_SPLIT = re.compile(r"[\s|·•/,]+")
+_FIRST_TOKEN = re.compile(r"[\s|·•/,]*([^\s|·•/,]+)")  # the first piece _TOKEN_SPLIT leaves
 _SENTENCE_END = (".", "!", "?", "؟", "…", "»", "”", '"', ")")
 _TITLE_BAD_END = (".", ":", ";", ",", "،", "؛")
 _MAX_SPAN_PASSES = 10
@@ -143,6 +144,9 @@ class Stripper:
         if rule.kind == "lines":
             return key in rule.phrases
         if rule.kind == "tokens":
+            first = _FIRST_TOKEN.match(key)  # most lines fail at their first word: no split for them
+            if first is None or first.group(1) not in rule.tokens:
+                return False
             toks = [t for t in _TOKEN_SPLIT.split(key) if t]
             return bool(toks) and all(t in rule.tokens for t in toks) and any(
                 t in rule.networks for t in toks)

@@ -24,23 +24,30 @@ from typing import Any
 import yaml
 
 _AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_AR_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي",
-                          "’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-# The keys of _AR_FOLD: most lines have none, and a search costs less than translate.
+_AR_FOLD = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي", "’": "'", "‘": "'", "ʼ": "'",
+            "`": "'"}
+# The keys of _AR_FOLD. A text has few of them (curly quotes, mostly): replacing each match costs
+# less than str.translate, which looks up every character of the text.
 _AR_FOLD_ANY = re.compile("[أإآٱىؤئ’‘ʼ`]")
+
+
+def _fold_letters(text: str) -> str:
+    return _AR_FOLD_ANY.sub(lambda m: _AR_FOLD[m.group()], text)
+
+
+def _one_space(text: str) -> str:
+    """Runs of white space as one space, none at the ends (str.split's white space is re's \\s)."""
+    return " ".join(text.split())
 EDGE_PUNCTUATION = " \t:：·•|»«›‹<>-–—…!.*?،؛,;\"“”'"
-_SPACE = re.compile(r"\s+")
 
 
 def fold_line(line: str) -> str:
     """What patterns see: case, Arabic letter forms (alef, hamza, tanwin) and spacing folded."""
     if line.isascii():  # the same result, without the Unicode passes
-        return _SPACE.sub(" ", line.lower().replace("`", "'")).strip()
+        return _one_space(line.lower().replace("`", "'"))
     s = unicodedata.normalize("NFKC", line).casefold()
     s = _AR_DIACRITICS.sub("", s)
-    if _AR_FOLD_ANY.search(s):
-        s = s.translate(_AR_FOLD)
-    return _SPACE.sub(" ", s).strip()
+    return _one_space(_fold_letters(s))
 
 
 def fold_lines(lines: list[str]) -> list[str]:
@@ -48,11 +55,9 @@ def fold_lines(lines: list[str]) -> list[str]:
     them: a newline changes no neighbour under NFKC, case folding or the character maps."""
     joined = "\n".join(lines)
     if joined.isascii():
-        return [_SPACE.sub(" ", line).strip() for line in joined.lower().replace("`", "'").split("\n")]
-    s = _AR_DIACRITICS.sub("", unicodedata.normalize("NFKC", joined).casefold())
-    if _AR_FOLD_ANY.search(s):
-        s = s.translate(_AR_FOLD)
-    return [_SPACE.sub(" ", line).strip() for line in s.split("\n")]
+        return [_one_space(line) for line in joined.lower().replace("`", "'").split("\n")]
+    s = _fold_letters(_AR_DIACRITICS.sub("", unicodedata.normalize("NFKC", joined).casefold()))
+    return [_one_space(line) for line in s.split("\n")]
 
 
 def norm_line(line: str) -> str:
