@@ -41,11 +41,24 @@ _ARTICLE_TYPES = {"article", "newsarticle", "reportagenews", "analysisnewsarticl
                   "socialmediaposting", "scholarlyarticle", "techarticle", "report", "webpage"}
 _H1 = etree.XPath("(//h1)[1]//text()")
 # Bylines in the page body: the first short element that markup names as the author.
-_BYLINE = etree.XPath(
-    "//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or contains(@class, 'byline')"
-    " or contains(@id, 'author') or contains(@class, 'writer')][not(self::meta or self::link or self::script"
-    " or self::style or self::img or self::body or self::html)]"
-)
+_NOT_BYLINES = frozenset(("meta", "link", "script", "style", "img", "body", "html"))
+
+
+def _named_authors(tree: etree._Element) -> Iterator[etree._Element]:
+    """The elements of the page that markup names as the author, in document order: the XPath
+    //*[@rel='author' or @itemprop='author' or contains(@class, 'author') or contains(@class, 'byline')
+    or contains(@id, 'author') or contains(@class, 'writer')][not(self::meta or self::link or
+    self::script or self::style or self::img or self::body or self::html)], walked lazily (the
+    first short one is taken, and libxml2's XPath would walk the whole page first)."""
+    for el in tree.getroottree().getroot().iter(etree.Element):
+        if el.tag in _NOT_BYLINES:
+            continue
+        get = el.get
+        cls = get("class") or ""
+        if (get("rel") == "author" or get("itemprop") == "author" or "author" in cls or "byline" in cls
+                or "author" in (get("id") or "") or "writer" in cls):
+            yield el
+
 _BYLINE_SKIP = re.compile(r"avatar|bio|box|desc|about|image|photo|comment|more|social", re.I)
 _SPACE = re.compile(r"\s+")
 # Byline prefixes that are not part of a name, in our three languages.
@@ -85,7 +98,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _byline(tree: etree._Element) -> list[str]:
-    for el in _BYLINE(tree):
+    for el in _named_authors(tree):
         marks = f"{el.get('class', '')} {el.get('id', '')}"
         if _BYLINE_SKIP.search(marks):
             continue

@@ -92,9 +92,6 @@ class Stripper:
                                    (sc.regex if sc else r.pattern).flags | re.M)  # type: ignore[union-attr]
                         for r, sc in self.span_rules]
         self._phrases = frozenset().union(*(r.phrases for r in self.line_rules))
-        # Line patterns in multiline mode, asked once over all the lines of a text.
-        self._line_probes = {r.id: re.compile(r.pattern.pattern, r.pattern.flags | re.M)
-                             for r in self.line_rules if r.pattern is not None}
         cfg = structure_config()
         self.home_words: list[str] = cfg["breadcrumb_home"]
         self.crumb_seps: list[str] = cfg["breadcrumb_separators"]
@@ -140,35 +137,40 @@ class Stripper:
 
     # -- line rules -----------------------------------------------------------------------------
     @staticmethod
-    def _line_rule_match(rule: Rule, raw: str, folded: str, key: str) -> bool:
+    def _line_rule_match(rule: Rule, key: str) -> bool:
+        """A `lines` or `tokens` rule against a line's key (pattern rules: _pattern_hits)."""
         if rule.kind == "lines":
             return key in rule.phrases
-        if rule.kind == "tokens":
-            first = _FIRST_TOKEN.match(key)  # most lines fail at their first word: no split for them
-            if first is None or first.group(1) not in rule.tokens:
-                return False
-            toks = [t for t in _TOKEN_SPLIT.split(key) if t]
-            return bool(toks) and all(t in rule.tokens for t in toks) and any(
-                t in rule.networks for t in toks)
+        first = _FIRST_TOKEN.match(key)  # most lines fail at their first word: no split for them
+        if first is None or first.group(1) not in rule.tokens:
+            return False
+        toks = [t for t in _TOKEN_SPLIT.split(key) if t]
+        return bool(toks) and all(t in rule.tokens for t in toks) and any(t in rule.networks for t in toks)
+
+    @staticmethod
+    def _pattern_hits(rule: Rule, raw: list[str], folded: list[str]) -> set[int]:
+        """The lines a pattern rule matches, each asked once (a `^`-led pattern over one line is a
+        match at its start; over all the lines in multiline mode, a test at every character)."""
         assert rule.pattern is not None
-        return bool(rule.pattern.search(raw if rule.raw else folded))
+        search = rule.pattern.search
+        return {i for i, text in enumerate(raw if rule.raw else folded) if search(text)}
 
     def _apply_lines(self, lines: list[_Line], language: str | None, removed: list[Removal]) -> None:
         todo = [ln for ln in lines if ln.kept and ln.text and len(ln.text) <= LINE_RULE_MAX_CHARS]
         if not todo:
             return
-        folded = fold_lines([ln.text for ln in todo])
-        joined = {False: "\n".join(folded), True: "\n".join(ln.text for ln in todo)}
-        # Pattern rules that match no line of the whole text need not be asked line by line.
-        rules = [r for r in self.line_rules if r.applies_to(language)
-                 and (r.kind != "pattern" or self._line_probes[r.id].search(joined[r.raw]))]
+        raw = [ln.text for ln in todo]
+        folded = fold_lines(raw)
+        hits = {r.id: self._pattern_hits(r, raw, folded) for r in self.line_rules
+                if r.kind == "pattern" and r.applies_to(language)}
+        rules = [r for r in self.line_rules if r.applies_to(language) and (r.kind != "pattern" or hits[r.id])]
         unlisted = [r for r in rules if r.kind != "lines"]  # for a line no phrase list holds
-        for line, fold in zip(todo, folded, strict=True):
+        for i, (line, fold) in enumerate(zip(todo, folded, strict=True)):
             if not line.kept:  # dropped with a block above it
                 continue
             key = fold.strip(EDGE_PUNCTUATION)
             for rule in rules if key in self._phrases else unlisted:
-                if self._line_rule_match(rule, line.text, fold, key):
+                if i in hits[rule.id] if rule.kind == "pattern" else self._line_rule_match(rule, key):
                     self._drop(line, rule.id, removed)
                     if rule.block:
                         self._drop_block(lines, lines.index(line) + 1, rule.id, removed)

@@ -105,3 +105,33 @@ def test_clean_html_carries_section_and_metadata_into_the_document() -> None:
     assert doc.title == "Bilan annuel de la police"
     assert "bilan annuel des opérations" in doc.text
     assert doc.published_at == "2025-03-04T09:30:00+01:00"
+
+
+def test_named_authors_are_the_nodes_of_the_byline_xpath() -> None:
+    """metadata._named_authors walks the page for what this XPath selects, in the same order."""
+    from pathlib import Path
+
+    from lxml import etree
+
+    from cleaners.extract import parse_html
+    from cleaners.metadata import _named_authors
+
+    xpath = etree.XPath(
+        "//*[@rel='author' or @itemprop='author' or contains(@class, 'author') or contains(@class, 'byline')"
+        " or contains(@id, 'author') or contains(@class, 'writer')][not(self::meta or self::link or self::script"
+        " or self::style or self::img or self::body or self::html)]")
+    cases = page("<meta name='author' content='A'><link rel='author' href='/a'>",
+                 "<body class='author-page'><a rel='author' href='/k'>Karim</a><span itemprop='author'>S</span>"
+                 "<p class='post-byline'>By X</p><div id='authorBox'><img class='author-img'>x</div>"
+                 "<em class='writer'>W</em><small class='entry-author'>E</small><b rel='Author'>no</b>"
+                 "<i class='Author'>no</i><u id='coauthor'>c</u>"
+                 f"<script class='author'></script><p>{BODY}</p>")
+    pages = [cases] + [p.read_text("utf-8", errors="replace")
+                       for p in sorted(Path(__file__).resolve().parents[2].joinpath(
+                           "crawler", "sample_outlets", "pages").rglob("*.html"))]
+    found = 0
+    for html in pages:
+        tree = parse_html(html)
+        assert list(_named_authors(tree)) == xpath(tree)
+        found += len(xpath(tree))
+    assert len(xpath(parse_html(cases))) == 7 and found > 7

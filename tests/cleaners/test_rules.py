@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners.rules import RuleError, _build, fold_line, fold_lines, load_rules, norm_line
+from cleaners.rules import Rule, RuleError, _build, fold_line, fold_lines, load_rules, norm_line
 from cleaners.strip import Stripper
 from cleaners.unicode import repair
 
@@ -220,16 +220,22 @@ class _Everything(frozenset):
 
 
 class _AskEveryRule(Stripper):
-    """The stripper without its shortcuts (which rules can match at all, `requires` hints, the
-    phrase index): every rule asked on every line."""
+    """The stripper without its shortcuts (which span rules can match at all, `requires` hints, the
+    phrase index, a tokens rule's first-word test): every rule asked on every line."""
 
     def __init__(self) -> None:
         super().__init__()
         self._phrases = _Everything()
-        self._line_probes = {rid: re.compile("") for rid in self._line_probes}
 
     def _candidates(self, text: str) -> list:
         return self.span_rules
+
+    @staticmethod
+    def _line_rule_match(rule: Rule, key: str) -> bool:
+        if rule.kind == "lines":
+            return key in rule.phrases
+        toks = [t for t in re.split(r"[\s|·•/,]+", key) if t]
+        return bool(toks) and all(t in rule.tokens for t in toks) and any(t in rule.networks for t in toks)
 
 
 @settings(max_examples=150, deadline=None)
