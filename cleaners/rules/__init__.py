@@ -38,6 +38,8 @@ def _fold_letters(text: str) -> str:
 def _one_space(text: str) -> str:
     """Runs of white space as one space, none at the ends (str.split's white space is re's \\s)."""
     return " ".join(text.split())
+
+
 EDGE_PUNCTUATION = " \t:：·•|»«›‹<>-–—…!.*?،؛,;\"“”'"
 
 
