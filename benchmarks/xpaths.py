@@ -16,7 +16,6 @@ import argparse
 import sys
 import time
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 
 from lxml import etree
@@ -25,10 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trafilatura import xpaths as xp  # noqa: E402
 
-from cleaners import (
-    clean_html,  # noqa: E402
-    extract,
-)
+from cleaners import clean_html  # noqa: E402
 from cleaners import xpaths as fast  # noqa: E402
 from cleaners.extract import parse_html  # noqa: E402
 from cleaners.models import devsets  # noqa: E402
@@ -52,32 +48,6 @@ def compare(trees: list[etree._Element]) -> tuple[Counter[str], Counter[tuple[st
     return differ, seconds
 
 
-class Checker:
-    """An expression's stand-in: calls both, counts the calls whose nodes differ, answers as the XPath."""
-    calls: Counter[str] = Counter()
-    differ: Counter[str] = Counter()
-
-    def __init__(self, name: str, xpath: etree.XPath, selection: fast.Selection) -> None:
-        self.name, self.xpath, self.selection = name, xpath, selection
-
-    def __call__(self, tree: etree._Element) -> list[etree._Element]:
-        expected = self.xpath(tree)
-        Checker.calls[self.name] += 1
-        if self.selection(tree) != expected:
-            Checker.differ[self.name] += 1
-        return expected
-
-
-def install_checkers() -> None:
-    """The checkers stay in place: clean_html's own swap (cleaners.extract.faster) is turned off."""
-    extract.faster = nullcontext
-    for name, (selections, modules) in fast.EQUIVALENTS.items():
-        checkers = [Checker(f"{name}[{i}]", x, f) for i, (x, f) in enumerate(zip(getattr(xp, name), selections,
-                                                                                  strict=True))]
-        for module in modules:
-            setattr(module, name, checkers)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("devsets", type=Path, help="the folder holding wcxb-dev-articles and wcxb-dev-other")
@@ -93,14 +63,19 @@ def main() -> None:
     for name, _, _ in PAIRS:
         print(f"  {name}: {differ[name]} pages differ; XPath {seconds[name, 'xpath']:.3f} s, "
               f"Python {seconds[name, 'python']:.3f} s")
-    install_checkers()
-    for p in pages:
-        clean_html(p.html, url=p.url)
-    print(f"inside the extraction of {len(pages)} pages: {sum(Checker.differ.values())} of "
-          f"{sum(Checker.calls.values())} calls differ")
-    for name in sorted(Checker.calls):
-        print(f"  {name}: {Checker.calls[name]} calls, {Checker.differ[name]} differ")
+    calls: Counter[str] = Counter()
+    differ: Counter[str] = Counter()
 
+    def record(name: str, same: bool) -> None:
+        calls[name] += 1
+        differ[name] += not same
+
+    with fast.checked(record):
+        for p in pages:
+            clean_html(p.html, url=p.url)
+    print(f"inside the extraction of {len(pages)} pages: {sum(differ.values())} of {sum(calls.values())} calls differ")
+    for name in sorted(calls):
+        print(f"  {name}: {calls[name]} calls, {differ[name]} differ")
 
 if __name__ == "__main__":
     main()

@@ -269,6 +269,34 @@ def faster() -> Iterator[None]:
 
 
 def _swap(fast: bool) -> None:
-    for name, (selections, modules) in EQUIVALENTS.items():
+    for name, (_, modules) in EQUIVALENTS.items():
         for module in modules:
-            setattr(module, name, selections if fast else getattr(xp, name))
+            setattr(module, name, _swapped_in[name] if fast else getattr(xp, name))
+
+
+# What faster() puts in: the selections, or checkers of them (checked()).
+_swapped_in: dict[str, list[Selection]] = {name: selections for name, (selections, _) in EQUIVALENTS.items()}
+
+
+@contextmanager
+def checked(record: Callable[[str, bool], None]) -> Iterator[None]:
+    """For the block, faster() puts in checkers instead of the selections: each runs the XPath and
+    its selection on the tree trafilatura hands it, calls record(name, same nodes?) and answers
+    as the XPath (tests/cleaners/test_xpaths.py, benchmarks/xpaths.py). Not for concurrent use."""
+    global _swapped_in
+
+    def checker(name: str, xpath: etree.XPath, selection: Selection) -> Selection:
+        def check(tree: etree._Element) -> list[etree._Element]:
+            expected = xpath(tree)
+            record(name, selection(tree) == expected)
+            return expected
+        return check
+
+    saved = _swapped_in
+    _swapped_in = {name: [checker(f"{name}[{i}]", x, f) for i, (x, f) in enumerate(zip(getattr(xp, name), selections,
+                                                                                        strict=True))]
+                   for name, (selections, _) in EQUIVALENTS.items()}
+    try:
+        yield
+    finally:
+        _swapped_in = saved
