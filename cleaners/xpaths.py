@@ -9,11 +9,11 @@ expressions take a fifth of our cleaning time. Here each one is a walk with lxml
 tag filter runs in C) and the same regular expressions, built from trafilatura's own token lists,
 run in Python only on the attributes that exist.
 
-`faster()` puts them in trafilatura's modules for the length of a block; outside it (and in other
-threads once no block is open) trafilatura runs as shipped, so `trafilatura.extract` called
-directly is the bare trafilatura the benchmarks compare with. They are written for one version of
-trafilatura (pyproject.toml pins it): with another, importing this module fails and
-cleaners.extract runs trafilatura's own expressions.
+`faster()` puts them, and cleaners/cascade.py's functions, in trafilatura's modules for the length
+of a block; outside it (and in other threads once no block is open) trafilatura runs as shipped,
+so `trafilatura.extract` called directly is the bare trafilatura the benchmarks compare with. They
+are written for one version of trafilatura (pyproject.toml pins it): with another, importing this
+module fails and cleaners.extract runs trafilatura as shipped.
 tests/cleaners/test_xpaths.py checks each against its XPath, node for node, on real pages and on
 the trees trafilatura builds from them; `benchmarks/xpaths.py` does so on the dev pages.
 """
@@ -33,6 +33,8 @@ from trafilatura import xpaths as xp
 WRITTEN_FOR = "2.3.1"
 if trafilatura.__version__ != WRITTEN_FOR:
     raise ImportError(f"cleaners.xpaths is written for trafilatura {WRITTEN_FOR}, not {trafilatura.__version__}")
+
+from cleaners import cascade  # noqa: E402 (after the check: it is written for the same version)
 
 Selection = Callable[[etree._Element], list[etree._Element]]
 
@@ -272,6 +274,9 @@ def _swap(fast: bool) -> None:
     for name, (_, modules) in EQUIVALENTS.items():
         for module in modules:
             setattr(module, name, _swapped_in[name] if fast else getattr(xp, name))
+    for name, (function, modules) in cascade.FUNCTIONS.items():
+        for module in modules:
+            setattr(module, name, function if fast else cascade.ORIGINALS[name])
 
 
 # What faster() puts in: the selections, or checkers of them (checked()).

@@ -16,7 +16,7 @@ from lxml import etree
 from trafilatura import core, external, main_extractor
 from trafilatura import xpaths as xp
 
-from cleaners import clean_html
+from cleaners import cascade, clean_html
 from cleaners import xpaths as fast
 from cleaners.extract import parse_html
 from cleaners.models import devsets
@@ -118,8 +118,10 @@ def test_inside_the_extraction_each_call_picks_the_nodes_of_its_xpath() -> None:
 
 
 def _shipped() -> bool:
-    return all(getattr(module, name) is getattr(xp, name)
-               for name, (_, modules) in fast.EQUIVALENTS.items() for module in modules)
+    return (all(getattr(module, name) is getattr(xp, name)
+                for name, (_, modules) in fast.EQUIVALENTS.items() for module in modules)
+            and all(getattr(module, name) is cascade.ORIGINALS[name]
+                    for name, (_, modules) in cascade.FUNCTIONS.items() for module in modules))
 
 
 def test_faster_swaps_for_its_block_only_even_nested_and_in_threads() -> None:
@@ -127,6 +129,8 @@ def test_faster_swaps_for_its_block_only_even_nested_and_in_threads() -> None:
     with fast.faster():
         assert main_extractor.BODY_XPATH is fast.EQUIVALENTS["BODY_XPATH"][0]
         assert external.OVERALL_DISCARD_XPATH is fast.EQUIVALENTS["OVERALL_DISCARD_XPATH"][0]
+        assert core._prepare_tree is cascade.prepare_tree
+        assert main_extractor.delete_by_link_density is cascade.delete_by_link_density
         with fast.faster():
             assert core.RAW_TREE_PRUNE_XPATH is fast.EQUIVALENTS["RAW_TREE_PRUNE_XPATH"][0]
         assert core.RAW_TREE_PRUNE_XPATH is fast.EQUIVALENTS["RAW_TREE_PRUNE_XPATH"][0]  # the outer block is open
