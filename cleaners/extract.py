@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from copy import copy
 from functools import lru_cache
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.element import PreformattedString
@@ -16,7 +17,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.core import trafilatura_sequence
 from trafilatura.settings import Extractor
-from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, is_dubious_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
@@ -164,12 +165,47 @@ def _fromstring(html: str | bytes) -> etree._Element | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _xml_forbidden() -> Any:
+    """Which UTF-16 code units are characters trafilatura's repair deletes (INVALID_XML_CHARS: C0
+    controls but tab, newline and carriage return; U+FFFE, U+FFFF). No character of another plane
+    encodes to one of them."""
+    import numpy as np  # not at import: `import cleaners` stays without numpy
+
+    table = np.zeros(0x10000, dtype=bool)
+    table[[*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0xfffe, 0xffff]] = True
+    return table
+
+
+def _has_xml_forbidden(html: str) -> bool:
+    import numpy as np
+
+    units = np.frombuffer(html.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    return bool(_xml_forbidden()[units[units < 0x20]].any()) or bool((units >= 0xfffe).any())
+
+
+def repair_html(html: str, beginning: str) -> str:
+    """trafilatura.utils.repair_faulty_html, which its loader runs first: the page itself when
+    there is nothing to repair (almost always), else trafilatura's repair. Its first step deletes
+    the characters XML forbids with a regex over the whole page (1.3 ms on a 250 KB page); numpy
+    finds whether there is any in a tenth of that. Its other two repairs read the first lines."""
+    if _has_xml_forbidden(html):
+        return repair_faulty_html(html, beginning)
+    if "doctype" in beginning:
+        first, newline, _ = html.partition("\n")
+        if not newline or DOCTYPE_TAG.match(first):  # it splits off the first line and joins it back
+            return repair_faulty_html(html, beginning)
+    if any("<html" in line and line.endswith("/>") for line in html[:4096].splitlines()[:4]):
+        return repair_faulty_html(html, beginning)
+    return html
+
+
 def load_html(html: str) -> etree._Element | None:
     """trafilatura.utils.load_html on a str, with the parser above: the same repairs, the bytes
     retry (for a str declaring its encoding, or an empty tree) and the rejection of a page that
     is not HTML."""
     beginning = html[:50].lower()
-    html = repair_faulty_html(html, beginning)
+    html = repair_html(html, beginning)
     tree = _fromstring(html)
     if tree is None or len(tree) < 1:
         tree = _fromstring(html.encode("utf8", "surrogatepass"))

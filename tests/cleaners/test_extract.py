@@ -158,6 +158,31 @@ def test_our_trafilatura_run_gives_bare_extractions_text() -> None:
     assert all(texts[:2]) and "Short teaser 11" in texts[2]
 
 
+def test_repair_gives_what_trafilaturas_repair_gives() -> None:
+    # repair_html returns the page untouched unless trafilatura's repair would change it: each
+    # case it repairs, the white space it keeps, and a character of another plane (UTF-16
+    # surrogates) next to the forbidden ones.
+    from trafilatura.utils import repair_faulty_html
+
+    from cleaners.extract import repair_html
+
+    body = "<body><p>Un paragraphe.\tTab\r\nCRLF 😀 \u00a0 \ufffd \ufefe</p></body></html>"
+    pages = [f"<html>{body}", f"<!DOCTYPE html>\n<html>{body}",
+             f'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1.dtd">\n<html>{body}',
+             "<!doctype html><html>" + body.replace("\r\n", " "),  # no newline: trafilatura appends one
+             f"<!DOCTYPE html>\n<html lang='fr'/>\n{body}", f"<html/>\n{body}", f"<html xmlns='x' />\n{body}",
+             *(f"<html>{body[:20]}{c}{body[20:]}"
+               for c in ("\x00", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff")),
+             "", "\n", "plain text"]
+    repaired = 0
+    for page in pages:
+        beginning = page[:50].lower()
+        expected = repair_faulty_html(page, beginning)
+        assert repair_html(page, beginning) == expected, page
+        repaired += expected != page
+    assert repaired == 12
+
+
 def test_our_loader_builds_the_tree_trafilaturas_loader_builds() -> None:
     # parse_html's loader is trafilatura's with a faster element-class lookup: the same tree (and
     # the same rejections), lxml.html elements all the same (trafilatura calls text_content()).
