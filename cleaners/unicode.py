@@ -44,8 +44,10 @@ def repair(text: str) -> str:
     sees the next time ("\xa0Â\x80" gives "Â€", which gives "€")."""
     for _ in range(_REPAIR_PASSES):
         fixed = _repair_once(text)
-        if fixed == text:
-            break
+        if fixed == text or not _FTFY_NEEDED.search(fixed):
+            # A pass changes nothing in text it leaves no ftfy work in: it has no invisible
+            # character, is NFC, and the quote and white-space steps give themselves back.
+            return fixed
         text = fixed
     return text
 
@@ -60,7 +62,8 @@ def _repair_once(text: str) -> str:
     else:
         text = unicodedata.normalize("NFC", text)
     text = _ODD_CLOSE.sub(r"\1”", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    # one substitution for all lines: no run of _SPACES holds a line break
+    lines = [line.strip() for line in _SPACES.sub(" ", text.replace("\r\n", "\n")).split("\n")]
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):

@@ -90,6 +90,22 @@ def test_repair_of_repaired_text_changes_nothing(text: str) -> None:
     assert repair(once) == once
 
 
+@FAST
+@given(st.text() | st.lists(st.sampled_from(["\xa0", "Â", "\x80", "©", "“", "″", "\r", "\n", " ", "\u00ad", "e",
+                                            "\u0301", "&amp;", "Ã©", "\u200b", "\ufb01"]), max_size=20).map("".join))
+def test_repair_ends_where_a_pass_more_would_change_nothing(text: str) -> None:
+    # repair stops once a pass leaves nothing for ftfy, without the pass that would confirm it
+    from cleaners.unicode import _REPAIR_PASSES, _repair_once
+
+    expected = text
+    for _ in range(_REPAIR_PASSES):
+        fixed = _repair_once(expected)
+        if fixed == expected:
+            break
+        expected = fixed
+    assert repair(text) == expected
+
+
 def test_mojibake_after_a_stripped_space_is_repaired_the_same_both_times() -> None:
     # ftfy reads context: with the no-break space it stops at "Â€", without it goes on to "€"
     once = clean_text("\xa0Â\x80")
