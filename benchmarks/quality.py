@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -50,13 +51,15 @@ def score(name: str, outputs: list[str], seconds: float, pages: list) -> dict[st
 
 def run(extractors: dict[str, Callable[[str, str | None], str]], pages: list) -> list[dict[str, float]]:
     """Each page goes through every extractor in turn, each call timed on its own: a neighbour
-    slowing the machine down for a while slows both sides alike, so the ratio holds."""
+    slowing the machine down for a while slows both sides alike, so the ratio holds. The order
+    flips from page to page, so that neither side always finds the page warm in the caches."""
     outputs: dict[str, list[str]] = {name: [] for name in extractors}
     seconds = dict.fromkeys(extractors, 0.0)
-    for html, url, _ in pages:
-        for name, fn in extractors.items():
+    names = list(extractors)
+    for i, (html, url, _) in enumerate(pages):
+        for name in names if i % 2 == 0 else names[::-1]:
             start = time.perf_counter()
-            outputs[name].append(fn(html, url) or "")
+            outputs[name].append(extractors[name](html, url) or "")
             seconds[name] += time.perf_counter() - start
     return [score(name, outputs[name], seconds[name], pages) for name in extractors]
 
@@ -104,6 +107,9 @@ def main() -> None:
                     help="Part of the fixed split by site (cleaners/models/devsets.py): heldout is what no model "
                          "trained on.")
     ap.add_argument("--metadata", action="store_true", help="Also score title, author and date.")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="Time both sides this many times over the pages; each round's speed ratio and their "
+                         "median are printed (one round varies by a few percent on a shared machine).")
     ap.add_argument("--page-kind", type=Path, metavar="OTHER",
                     help="A folder of pages that are not articles: also article recall and non-article rejection.")
     args = ap.parse_args()
@@ -118,8 +124,9 @@ def main() -> None:
         kinds.append(doc.page_kind)
         return doc.text
 
-    bare, ours = run({"trafilatura": lambda h, u: trafilatura.extract(h, url=u, include_comments=False),
-                      "dgsn-corpus": ours_text}, pages)
+    extractors = {"trafilatura": lambda h, u: trafilatura.extract(h, url=u, include_comments=False),
+                  "dgsn-corpus": ours_text}
+    bare, ours = run(extractors, pages)
     print(f"{len(pages)} pages from {args.folder} (part {args.part})")
     for r in (bare, ours):
         print(f"{r['name']:<12} P {r['precision']:.4f}  R {r['recall']:.4f}  F1 {r['f1']:.4f}  "
@@ -140,6 +147,13 @@ def main() -> None:
         print("  rejected by type: " + ", ".join(
             f"{t} {sum(k == 'not_article' for u, k in others if u == t)}/{sum(u == t for u, _ in others)}"
             for t in types))
+    if args.rounds > 1:
+        ratios = [ours["docs_per_s"] / bare["docs_per_s"]]
+        for _ in range(args.rounds - 1):
+            bare_r, ours_r = run(extractors, pages)
+            ratios.append(ours_r["docs_per_s"] / bare_r["docs_per_s"])
+        print(f"speed ratio over {args.rounds} rounds: " + " ".join(f"{r:.2f}x" for r in ratios)
+              + f"  median {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":
