@@ -5,7 +5,9 @@ same run. Any folder in WCXB layout works (html/*.html.gz, ground-truth/*.json).
 
 Metric (WCXB's): lowercase \\w+ bag-of-words overlap with ground_truth.main_content, precision /
 recall / F1 per page, averaged; a page with empty ground truth scores 1 only for an empty output.
-Leakage: share of `without` snippets found in the output. Speed: documents per second, one process.
+Leakage: share of `without` snippets found in the output. Speed: documents per second, one process,
+each page through both sides in turn (who goes first alternates); `--rounds N` times N passes and
+prints the median speed ratio.
 `--metadata` also scores title (exact, normalized), author (contained) and date (same day) against
 the ground truth, for our metadata reader and trafilatura's. `--page-kind OTHER` (a folder of pages
 that are not articles, such as ../shared/devsets/wcxb-dev-other) also gives the page-kind figures:
