@@ -3,9 +3,9 @@ every input and option.
 
 trafilatura (2.3.1) copies the raw tree twice per run for its comparison with readability and
 justext (a cleaned backup, and the raw tree itself), and tests the link density of every <div>,
-<list> and <p>, six passes per extraction. In recall mode a long extraction skips that comparison,
-so on most article pages both copies are made and never read; and an element holding no link
-always passes the link-density test. Here:
+<list> and <p> of each candidate container, in six passes. In recall mode a long extraction skips
+that comparison, so on most article pages both copies are made and never read; and an element
+holding no link always passes the link-density test. Here:
 
 - `prepare_tree` leaves out the cleaned backup when comments are off (the one other reader of the
   backup is comment capture): `extract_and_compare` rebuilds it from the raw tree, which nothing
