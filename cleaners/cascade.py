@@ -28,6 +28,8 @@ from trafilatura.main_extractor import extract_content
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 
+from cleaners.trees import holding
+
 
 def prepare_tree(tree: etree._Element, options: Extractor, url: str | None
                  ) -> tuple[etree._Element, etree._Element | None]:
@@ -53,28 +55,16 @@ def extract_and_compare(cleaned_tree: etree._Element, cleaned_tree_backup: etree
     return postbody, temp_text
 
 
-def _holding_refs(subtree: etree._Element) -> set[etree._Element]:
-    """The elements with a <ref> below them, in one walk up from each that stops where an earlier
-    walk went."""
-    holding: set[etree._Element] = set()
-    for ref in subtree.iter("ref"):
-        node = ref.getparent()
-        while node is not None and node not in holding:
-            holding.add(node)
-            node = node.getparent()
-    return holding
-
-
 def delete_by_link_density(subtree: etree._Element, tagname: str, backtracking: bool = False,
                            favor_precision: bool = False) -> etree._Element:
     """htmlprocessing.delete_by_link_density: link_density_test is (False, False) for an element
     without a <ref> below it, so only the others are tested."""
-    holding = _holding_refs(subtree)
+    linked = holding(subtree, "ref")
     deletions = []
     len_threshold = 200 if favor_precision else 100
     depth_threshold = 1 if favor_precision else 3
     for elem in subtree.iter(tagname):
-        if elem not in holding:
+        if elem not in linked:
             continue
         result, short_with_links = htmlprocessing.link_density_test(elem, favor_precision)
         if result or (backtracking and short_with_links and len(elem) >= depth_threshold

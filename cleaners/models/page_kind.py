@@ -30,6 +30,7 @@ from lxml import etree
 from cleaners.extract import link_share, text_of
 from cleaners.metadata import _json_ld_nodes
 from cleaners.models.content import Forest, digit_positions
+from cleaners.trees import holding
 
 MODEL_FILE = Path(__file__).with_name("page_kind_model.npz")
 ARTICLE, NOT_ARTICLE = "article", "not_article"
@@ -131,18 +132,6 @@ def _attrs(el: etree._Element) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
 
 
-def _holding_links(root: etree._Element) -> set[etree._Element]:
-    """The elements with a link below them (`el.find(".//a") is not None`), in one walk up from
-    each link that stops where an earlier walk went."""
-    linked: set[etree._Element] = set()
-    for a in root.iter("a"):
-        node = a.getparent()
-        while node is not None and node not in linked:
-            linked.add(node)
-            node = node.getparent()
-    return linked
-
-
 def _token_counts(names: Mapping[str, int]) -> list[int]:
     """How often each of CLASS_TOKENS occurs in the class and id values `names` (each with the times
     the page has it), as in one string of them all: a page repeats its values, so each distinct
@@ -201,7 +190,7 @@ def dom_features(tree: etree._Element) -> list[float]:
     text nodes are what itertext gives (the pruning that follows can leave two side by side)."""
     body = tree.find(".//body")
     root = body if body is not None else tree
-    linked = _holding_links(root)
+    linked = holding(root, "a")
     n = int(_ELEMENTS(root))
     c = Counter(map(_TAG, root.iter(*_COUNTED)))  # only these elements reach Python
     texts = _TEXT_NODES(root)

@@ -313,11 +313,12 @@ def test_link_and_class_counts_match_their_plain_forms():
     from collections import Counter
 
     from cleaners.extract import parse_html
-    from cleaners.models.page_kind import CLASS_TOKENS, _holding_links, _token_counts
+    from cleaners.models.page_kind import CLASS_TOKENS, _token_counts
+    from cleaners.trees import holding
 
     _, html = listing_page()
     tree = parse_html(html.replace("<div class='td-excerpt'>", "<div class='td-excerpt' id='Post-Card'>"))
-    linked = _holding_links(tree)
+    linked = holding(tree, "a")
     elements = [el for el in tree.iter() if isinstance(el.tag, str)]
     assert [el in linked for el in elements] == [el.find(".//a") is not None for el in elements]
     assert 0 < sum(el in linked for el in elements) < len(elements)
