@@ -192,8 +192,8 @@ def repair_html(html: str, beginning: str) -> str:
     if _has_xml_forbidden(html):
         return repair_faulty_html(html, beginning)
     if "doctype" in beginning:
-        first, newline, _ = html.partition("\n")
-        if not newline or DOCTYPE_TAG.match(first):  # it splits off the first line and joins it back
+        end = html.find("\n")  # it splits off the first line and joins it back
+        if end < 0 or DOCTYPE_TAG.match(html, 0, end):
             return repair_faulty_html(html, beginning)
     if any("<html" in line and line.endswith("/>") for line in html[:4096].splitlines()[:4]):
         return repair_faulty_html(html, beginning)
